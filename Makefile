@@ -1,0 +1,32 @@
+# The two commands: `make run` and `make test`. Both set up what is missing first.
+SHELL := /bin/bash
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: run test setup watch lint unit e2e
+
+## Set up, build for release and serve on http://127.0.0.1:3000 (Ctrl-C stops).
+run: setup
+	cargo leptos build --release --precompress
+	target/release/chat
+
+## Set up, then every check and test: format, lints (both builds), unit + integration, browser.
+test: setup lint unit e2e
+
+setup:
+	@scripts/setup.sh
+
+## Development server with live reload.
+watch: setup
+	cargo leptos watch
+
+lint:
+	cargo fmt --check
+	cargo clippy --features ssr --all-targets -- -D warnings
+	cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+unit:
+	cargo test --features ssr
+
+e2e:
+	cargo leptos build
+	npx playwright test -c end2end/playwright.config.ts

@@ -1,0 +1,30 @@
+// What a person does on the chat page, as helpers the specs share.
+import { Browser, BrowserContext, Page, expect } from "@playwright/test";
+
+export type Person = { context: BrowserContext; page: Page; name: string };
+
+/** Opens the chat in a fresh browser context and waits until the server has named them. */
+export async function arrive(browser: Browser, url = "/"): Promise<Person> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(url);
+  await expect(page.locator("#status")).toHaveAttribute("data-status", "online");
+  const me = page.locator("#peer-list li", { hasText: "(you)" });
+  await expect(me).toHaveCount(1);
+  const name = (await me.innerText()).replace("(you)", "").trim();
+  return { context, page, name };
+}
+
+export async function say(person: Person, text: string): Promise<void> {
+  await person.page.locator("#input").fill(text);
+  await person.page.getByRole("button", { name: "Send message" }).click();
+}
+
+export async function peers(page: Page): Promise<string[]> {
+  const items = await page.locator("#peer-list li").allInnerTexts();
+  return items.map((t) => t.replace("(you)", "").trim()).sort();
+}
+
+export function messageLine(page: Page, sender: string, text: string) {
+  return page.locator("#message-box p", { hasText: `${sender} says: ${text}` });
+}

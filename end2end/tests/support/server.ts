@@ -1,0 +1,71 @@
+// Starting our server binary for the browser tests, and the Chromium they drive.
+import { spawn, ChildProcess } from "node:child_process";
+import path from "node:path";
+
+export const E2E_PORT = Number(process.env.E2E_PORT ?? 3917);
+export const BASE_URL = `http://127.0.0.1:${E2E_PORT}`;
+export const REPO = path.resolve(__dirname, "../../..");
+
+export const chromiumLaunch = {
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+  ],
+};
+
+/** The server binary `cargo leptos build` produced (debug unless E2E_PROFILE=release). */
+export function serverCommand(): string {
+  return path.join(REPO, "target", process.env.E2E_PROFILE ?? "debug", "chat");
+}
+
+export function serverEnv(port: number): Record<string, string> {
+  return {
+    ...(process.env as Record<string, string>),
+    LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+    LEPTOS_SITE_ROOT: path.join(REPO, "target", "site"),
+    CHAT_CONFIG: path.join(REPO, "Leptos.toml"),
+    RUST_LOG: process.env.RUST_LOG ?? "warn",
+  };
+}
+
+/** A server of our own, for tests that stop and start it. */
+export class OwnServer {
+  private child?: ChildProcess;
+  constructor(readonly port: number) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    this.child = spawn(serverCommand(), [], {
+      cwd: REPO,
+      env: serverEnv(this.port),
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      try {
+        if ((await fetch(this.url)).ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`server on ${this.port} did not start`);
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+  }
+}

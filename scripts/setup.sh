@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs everything building, running and testing the chat needs, and skips what is already
+# there (a second run takes seconds). Nothing here downloads a prebuilt binary from outside
+# the package registries: cargo-leptos is built with `no_downloads` and finds wasm-bindgen,
+# wasm-opt and tailwindcss on PATH.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+# Builds of tools (not of the chat): skip LTO, it only slows the install.
+tool_install() {
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install "$@"
+}
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! cargo leptos --version 2>/dev/null | grep -q '0\.3\.10'; then
+  say "installing cargo-leptos 0.3.10 (no_downloads); about 20 minutes on 2 cores"
+  tool_install cargo-leptos --version 0.3.10 --locked --features no_downloads
+fi
+
+# wasm-bindgen's CLI must be exactly the version the crate links against.
+want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }' || true)
+if [ -z "$want" ]; then
+  say "Cargo.lock names no wasm-bindgen version"; exit 1
+elif [ "$want" != "$have" ]; then
+  say "installing wasm-bindgen-cli $want (found: ${have:-none})"
+  # --locked does not resolve for every version here; the exact version pin is what matters.
+  tool_install wasm-bindgen-cli --version "$want" --force
+fi
+
+# npm tools: tailwindcss, wasm-opt (binaryen), Playwright, socket.io-client. Re-run `npm ci`
+# only when package-lock.json changed since the last install.
+stamp=node_modules/.package-lock.sha
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ]; then
+  say "installing npm tools (npm ci)"
+  npm ci --no-audit --no-fund
+  echo "$lock_sum" > "$stamp"
+fi
+
+if [ ! -x /usr/bin/chromium ]; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    say "installing Debian chromium for the browser tests"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    say "warning: /usr/bin/chromium is missing; install Debian's chromium for the browser tests"
+  fi
+fi
+say "ready"

@@ -1,0 +1,245 @@
+//! One Engine.IO/Socket.IO session as a state machine: text frames in, actions out.
+//!
+//! No transport and no clock: the browser drives it over gloo-net, native tests and the load
+//! generator over tokio-tungstenite. The caller owns timers and asks [`Session::liveness`] how
+//! long silence may last before the connection counts as dead.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use crate::protocol::{
+    ChatError, ClientEvent, EventError, Frame, MessageAck, SendMessage, ServerEvent, WireEvent,
+    clean_message,
+};
+
+/// How long to wait for the server's open packet before giving up on a connection.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the caller should do after a frame.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Write this text frame to the server.
+    Send(String),
+    /// The namespace accepted us: chatting can start.
+    Joined,
+    /// The server refused the namespace connection, with its reason.
+    Refused(String),
+    /// A typed event from the server.
+    Event(ServerEvent),
+    /// The answer to a message we sent with `ack`.
+    Acked { ack: u64, result: Result<u64, ChatError> },
+    /// The server closed the session; reconnect.
+    Closed,
+    /// Nothing to do (or a frame this client does not use, such as an unknown event).
+    Nothing,
+}
+
+/// The state of one connection attempt.
+#[derive(Debug, Default)]
+pub struct Session {
+    liveness: Option<Duration>,
+    joined: bool,
+    next_ack: u64,
+    awaiting: HashSet<u64>,
+}
+
+/// A frame that made no sense here; the caller logs it and goes on.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Decode(#[from] crate::protocol::DecodeError),
+    #[error(transparent)]
+    Event(#[from] EventError),
+    #[error("ack {0} answers nothing we sent")]
+    UnexpectedAck(u64),
+}
+
+impl Session {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn is_joined(&self) -> bool {
+        self.joined
+    }
+
+    /// How long the connection may stay silent before it is dead: the server pings every
+    /// `pingInterval` and allows `pingTimeout` for the answer, so silence beyond their sum
+    /// means the link is gone. Before the handshake, [`HANDSHAKE_TIMEOUT`].
+    pub fn liveness(&self) -> Duration {
+        self.liveness.unwrap_or(HANDSHAKE_TIMEOUT)
+    }
+
+    /// Acks still owed by the server (messages whose fate is unknown if the link drops now).
+    pub fn unacked(&self) -> usize {
+        self.awaiting.len()
+    }
+
+    /// Handles one text frame from the server.
+    pub fn on_frame(&mut self, text: &str) -> Result<Action, SessionError> {
+        Ok(match Frame::decode(text)? {
+            Frame::Open(handshake) => {
+                self.liveness = Some(Duration::from_millis(
+                    handshake.ping_interval + handshake.ping_timeout,
+                ));
+                Action::Send(Frame::Connect(None).encode())
+            }
+            Frame::Ping => Action::Send(Frame::Pong.encode()),
+            Frame::PingProbe => Action::Send(Frame::PongProbe.encode()),
+            Frame::Connect(_) => {
+                self.joined = true;
+                Action::Joined
+            }
+            Frame::ConnectError(reason) => Action::Refused(
+                reason
+                    .get("message")
+                    .and_then(|m| m.as_str())
+                    .unwrap_or("connection refused")
+                    .to_owned(),
+            ),
+            Frame::Event { name, mut args, .. } => {
+                let arg = if args.is_empty() {
+                    serde_json::Value::Null
+                } else {
+                    args.swap_remove(0)
+                };
+                match ServerEvent::decode(&name, arg) {
+                    Ok(event) => Action::Event(event),
+                    // A newer server may send events this client does not know yet.
+                    Err(EventError::Unknown(_)) => Action::Nothing,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Frame::Ack { id, mut args } => {
+                if !self.awaiting.remove(&id) {
+                    return Err(SessionError::UnexpectedAck(id));
+                }
+                let result = if args.is_empty() {
+                    Err(EventError::Payload {
+                        event: SendMessage::NAME,
+                        reason: "empty ack".into(),
+                    })
+                } else {
+                    serde_json::from_value::<MessageAck>(args.swap_remove(0)).map_err(|e| {
+                        EventError::Payload {
+                            event: SendMessage::NAME,
+                            reason: e.to_string(),
+                        }
+                    })
+                };
+                Action::Acked {
+                    ack: id,
+                    result: result?.into_result(),
+                }
+            }
+            Frame::Close | Frame::Disconnect => {
+                self.joined = false;
+                Action::Closed
+            }
+            Frame::Pong | Frame::PongProbe | Frame::Upgrade | Frame::Noop => Action::Nothing,
+        })
+    }
+
+    /// Checks and encodes a chat message, asking for an ack; returns the ack id and the frame.
+    pub fn send_message(&mut self, text: &str) -> Result<(u64, String), ChatError> {
+        let text = clean_message(text)?;
+        self.next_ack += 1;
+        let ack = self.next_ack;
+        let frame = ClientEvent::from(SendMessage(text))
+            .to_frame(Some(ack))
+            .map(|f| f.encode())
+            .map_err(|e| ChatError::new(crate::protocol::ErrorCode::BadPayload, e.to_string()))?;
+        self.awaiting.insert(ack);
+        Ok((ack, frame))
+    }
+}
+
+/// Reconnection delay before attempt `attempt` (1-based), like socket.io-client's defaults:
+/// 1 s doubling up to 5 s, each randomised by ±50 % (`random` in `0.0..1.0`) so that clients
+/// dropped together do not all come back in the same instant.
+pub fn backoff(attempt: u32, random: f64) -> Duration {
+    let base = 1000f64 * 2f64.powi(attempt.saturating_sub(1).min(16) as i32);
+    let base = base.min(5000.0);
+    let jitter = (random.clamp(0.0, 1.0) * 2.0 - 1.0) * 0.5 * base;
+    Duration::from_millis((base + jitter).max(0.0) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{ErrorCode, NameGenerated};
+
+    const OPEN: &str = r#"0{"sid":"s1","upgrades":[],"pingInterval":300,"pingTimeout":200,"maxPayload":16384}"#;
+
+    #[test]
+    fn handshake_joins_the_namespace_and_sets_liveness() {
+        let mut s = Session::new();
+        assert_eq!(s.liveness(), HANDSHAKE_TIMEOUT);
+        assert_eq!(s.on_frame(OPEN).unwrap(), Action::Send("40".into()));
+        assert_eq!(s.liveness(), Duration::from_millis(500));
+        assert!(!s.is_joined());
+        assert_eq!(s.on_frame(r#"40{"sid":"x"}"#).unwrap(), Action::Joined);
+        assert!(s.is_joined());
+    }
+
+    #[test]
+    fn pings_are_answered_at_once() {
+        let mut s = Session::new();
+        assert_eq!(s.on_frame("2").unwrap(), Action::Send("3".into()));
+    }
+
+    #[test]
+    fn events_arrive_typed_and_unknown_ones_are_skipped() {
+        let mut s = Session::new();
+        assert_eq!(
+            s.on_frame(r#"42["name-generated","red-fox"]"#).unwrap(),
+            Action::Event(ServerEvent::NameGenerated(NameGenerated("red-fox".into())))
+        );
+        assert_eq!(
+            s.on_frame(r#"42["from-the-future",{}]"#).unwrap(),
+            Action::Nothing
+        );
+        assert!(s.on_frame(r#"42["update-peers","not a list"]"#).is_err());
+    }
+
+    #[test]
+    fn messages_are_checked_then_acked_by_id() {
+        let mut s = Session::new();
+        assert_eq!(s.send_message("   ").unwrap_err().code, ErrorCode::Empty);
+        let (ack, frame) = s.send_message(" hello ").unwrap();
+        assert_eq!(frame, format!(r#"42{ack}["message","hello"]"#));
+        assert_eq!(s.unacked(), 1);
+        assert_eq!(
+            s.on_frame(&format!(r#"43{ack}[{{"ok":true,"id":5,"ts":1}}]"#))
+                .unwrap(),
+            Action::Acked { ack, result: Ok(5) }
+        );
+        assert_eq!(s.unacked(), 0);
+        assert!(matches!(
+            s.on_frame(&format!(r#"43{ack}[{{"ok":true,"id":5,"ts":1}}]"#)),
+            Err(SessionError::UnexpectedAck(_))
+        ));
+    }
+
+    #[test]
+    fn refusals_and_closes_are_reported() {
+        let mut s = Session::new();
+        assert_eq!(
+            s.on_frame(r#"44{"message":"go away"}"#).unwrap(),
+            Action::Refused("go away".into())
+        );
+        assert_eq!(s.on_frame("1").unwrap(), Action::Closed);
+        assert_eq!(s.on_frame("41").unwrap(), Action::Closed);
+    }
+
+    #[test]
+    fn backoff_grows_to_five_seconds_with_jitter() {
+        assert_eq!(backoff(1, 0.5), Duration::from_millis(1000));
+        assert_eq!(backoff(2, 0.5), Duration::from_millis(2000));
+        assert_eq!(backoff(3, 0.5), Duration::from_millis(4000));
+        assert_eq!(backoff(9, 0.5), Duration::from_millis(5000));
+        assert_eq!(backoff(9, 0.0), Duration::from_millis(2500));
+        assert_eq!(backoff(9, 1.0), Duration::from_millis(7500));
+        assert_eq!(backoff(u32::MAX, 0.5), Duration::from_millis(5000));
+    }
+}

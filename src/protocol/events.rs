@@ -1,0 +1,321 @@
+//! The typed events, one enum per direction, shared by the server and the WASM client.
+//!
+//! Each event's wire name is written once, in the [`events!`] invocations below: it becomes the
+//! enum variant's name, the payload type's [`WireEvent::NAME`] and the match arm that decodes
+//! it. Renaming an event therefore changes both sides at once, or fails to compile.
+//!
+//! The tutorial's events keep their names and payload shapes: `message` carries a string,
+//! `name-generated` a string, `update-peers` an array of names, `newMessage` an object with
+//! `sender` and `message` (we add fields, never remove or retype them).
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::codec::Frame;
+
+/// A payload type that travels as exactly one Socket.IO event.
+pub trait WireEvent: Serialize + DeserializeOwned {
+    /// The event name on the wire.
+    const NAME: &'static str;
+}
+
+/// Why an event could not be turned into (or out of) its typed form.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    #[error("unknown event {0:?}")]
+    Unknown(String),
+    #[error("invalid payload for {event:?}: {reason}")]
+    Payload { event: &'static str, reason: String },
+}
+
+macro_rules! events {
+    (
+        $(#[$meta:meta])*
+        pub enum $enum:ident {
+            $( $(#[$vmeta:meta])* $variant:ident($payload:ty) = $wire:literal, )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum $enum {
+            $( $(#[$vmeta])* $variant($payload), )*
+        }
+
+        $(
+            impl WireEvent for $payload {
+                const NAME: &'static str = $wire;
+            }
+
+            impl From<$payload> for $enum {
+                fn from(payload: $payload) -> Self {
+                    Self::$variant(payload)
+                }
+            }
+        )*
+
+        impl $enum {
+            /// Every event name of this direction.
+            pub const NAMES: &'static [&'static str] = &[$($wire),*];
+
+            /// The event name on the wire.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $( Self::$variant(_) => $wire, )*
+                }
+            }
+
+            /// Decodes an event from its name and its first argument (`Null` when absent).
+            pub fn decode(name: &str, arg: Value) -> Result<Self, EventError> {
+                match name {
+                    $( $wire => serde_json::from_value::<$payload>(arg)
+                        .map(Self::$variant)
+                        .map_err(|e| EventError::Payload { event: $wire, reason: e.to_string() }), )*
+                    other => Err(EventError::Unknown(other.to_owned())),
+                }
+            }
+
+            /// Encodes the event as a frame, asking for an ack when `ack` is set.
+            pub fn to_frame(&self, ack: Option<u64>) -> Result<Frame, EventError> {
+                let arg = match self {
+                    $( Self::$variant(payload) => serde_json::to_value(payload)
+                        .map_err(|e| EventError::Payload { event: $wire, reason: e.to_string() })?, )*
+                };
+                Ok(Frame::event(self.name(), vec![arg], ack))
+            }
+        }
+    };
+}
+
+events! {
+    /// Events a client sends to the server.
+    pub enum ClientEvent {
+        /// Post a message to the conversation (the tutorial's `message`, a plain string).
+        /// Sent with an ack id, the server answers with a [`MessageAck`].
+        Message(SendMessage) = "message",
+    }
+}
+
+events! {
+    /// Events the server sends to a client.
+    pub enum ServerEvent {
+        /// Your display name, sent once after connecting.
+        NameGenerated(NameGenerated) = "name-generated",
+        /// Everyone online in the room, as display names.
+        UpdatePeers(UpdatePeers) = "update-peers",
+        /// A message someone (maybe you) posted.
+        NewMessage(NewMessage) = "newMessage",
+        /// Something you sent was refused; sent when the event carried no ack id to answer.
+        ChatError(ChatError) = "chat-error",
+    }
+}
+
+/// The text of a message, as the tutorial's client sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SendMessage(pub String);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct NameGenerated(pub String);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UpdatePeers(pub Vec<String>);
+
+/// A message as everyone receives it. `sender` and `message` are the tutorial's fields; the
+/// rest are ours, and clients that do not know them ignore them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewMessage {
+    /// The sender's display name, as the server knows it.
+    pub sender: String,
+    /// The text, cleaned and length-checked by the server.
+    pub message: String,
+    /// The room it was posted in.
+    pub room: String,
+    /// Increasing per room, assigned by the server.
+    pub id: u64,
+    /// When the server accepted it, in milliseconds since the Unix epoch.
+    pub ts: u64,
+}
+
+/// What went wrong, in a form both a program and a person can read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ChatError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for ChatError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorCode {
+    /// The message was empty after trimming.
+    Empty,
+    /// The message was longer than the limit.
+    TooLong,
+    /// The payload had the wrong type or shape.
+    BadPayload,
+    /// The event is not one the server knows.
+    UnknownEvent,
+    /// The message could not be handled right now (not connected, storage down); retry.
+    Unavailable,
+}
+
+/// The answer to a `message` sent with an ack id: `{"ok":true,"id":..,"ts":..}` or
+/// `{"ok":false,"error":{"code":..,"message":..}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageAck {
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ts: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ChatError>,
+}
+
+impl MessageAck {
+    pub fn accepted(message: &NewMessage) -> Self {
+        Self {
+            ok: true,
+            id: Some(message.id),
+            ts: Some(message.ts),
+            error: None,
+        }
+    }
+
+    pub fn refused(error: ChatError) -> Self {
+        Self {
+            ok: false,
+            id: None,
+            ts: None,
+            error: Some(error),
+        }
+    }
+
+    /// The ack as a `Result`: the accepted message's id, or why it was refused.
+    pub fn into_result(self) -> Result<u64, ChatError> {
+        match (self.ok, self.id, self.error) {
+            (true, Some(id), _) => Ok(id),
+            (_, _, Some(error)) => Err(error),
+            _ => Err(ChatError::new(
+                ErrorCode::BadPayload,
+                "the server sent an ack this client does not understand",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn tutorial_shapes_stay_on_the_wire() {
+        let frame = ClientEvent::from(SendMessage("hi".into()))
+            .to_frame(None)
+            .unwrap();
+        assert_eq!(frame.encode(), r#"42["message","hi"]"#);
+
+        let peers = ServerEvent::from(UpdatePeers(vec!["red-fox".into(), "blue-owl".into()]));
+        assert_eq!(
+            peers.to_frame(None).unwrap().encode(),
+            r#"42["update-peers",["red-fox","blue-owl"]]"#
+        );
+        let name = ServerEvent::from(NameGenerated("red-fox".into()));
+        assert_eq!(
+            name.to_frame(None).unwrap().encode(),
+            r#"42["name-generated","red-fox"]"#
+        );
+    }
+
+    #[test]
+    fn new_message_keeps_sender_and_message_fields() {
+        let msg = NewMessage {
+            sender: "red-fox".into(),
+            message: "hello".into(),
+            room: "general".into(),
+            id: 3,
+            ts: 1_700_000_000_000,
+        };
+        let value = serde_json::to_value(&msg).unwrap();
+        assert_eq!(value["sender"], "red-fox");
+        assert_eq!(value["message"], "hello");
+        assert_eq!(
+            ServerEvent::decode(NewMessage::NAME, value),
+            Ok(ServerEvent::NewMessage(msg))
+        );
+    }
+
+    #[test]
+    fn every_event_decodes_by_its_own_name() {
+        assert_eq!(
+            ServerEvent::decode("update-peers", json!(["a"])),
+            Ok(ServerEvent::UpdatePeers(UpdatePeers(vec!["a".into()])))
+        );
+        assert_eq!(
+            ClientEvent::decode("message", json!("x")),
+            Ok(ClientEvent::Message(SendMessage("x".into())))
+        );
+        assert_eq!(ClientEvent::NAMES, &["message"]);
+        assert_eq!(
+            ServerEvent::NAMES,
+            &["name-generated", "update-peers", "newMessage", "chat-error"]
+        );
+    }
+
+    #[test]
+    fn wrong_types_and_unknown_names_are_errors() {
+        assert!(matches!(
+            ClientEvent::decode("message", json!(42)),
+            Err(EventError::Payload {
+                event: "message",
+                ..
+            })
+        ));
+        assert!(matches!(
+            ClientEvent::decode("message", Value::Null),
+            Err(EventError::Payload { .. })
+        ));
+        assert_eq!(
+            ClientEvent::decode("nope", json!("x")),
+            Err(EventError::Unknown("nope".into()))
+        );
+    }
+
+    #[test]
+    fn acks_read_back_as_results() {
+        let msg = NewMessage {
+            sender: "a".into(),
+            message: "b".into(),
+            room: "general".into(),
+            id: 9,
+            ts: 1,
+        };
+        let ok: MessageAck =
+            serde_json::from_value(serde_json::to_value(MessageAck::accepted(&msg)).unwrap())
+                .unwrap();
+        assert_eq!(ok.into_result(), Ok(9));
+        let err = ChatError::new(ErrorCode::TooLong, "too long");
+        let refused = serde_json::to_value(MessageAck::refused(err.clone())).unwrap();
+        assert_eq!(refused["error"]["code"], "too-long");
+        let refused: MessageAck = serde_json::from_value(refused).unwrap();
+        assert_eq!(refused.into_result(), Err(err));
+    }
+}

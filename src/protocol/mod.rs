@@ -1,0 +1,14 @@
+//! The protocol both sides speak: typed events, their payloads, limits, and the
+//! Engine.IO v4 / Socket.IO v5 text-frame codec.
+//!
+//! Pure data and functions: no I/O, no tokio, no web-sys, so it compiles for the server, the
+//! WASM client and native test clients alike, and is unit-tested natively.
+
+pub mod codec;
+pub mod events;
+pub mod limits;
+pub mod names;
+
+pub use codec::{DecodeError, Frame, Handshake};
+pub use events::*;
+pub use limits::*;

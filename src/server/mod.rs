@@ -1,0 +1,164 @@
+//! The server: configuration, the axum router (pages, static site, Socket.IO on the same
+//! port), the chat state and its handlers, and a clean start and stop.
+
+pub mod config;
+
+mod chat;
+mod history;
+mod names;
+mod presence;
+mod site;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use socketioxide::SocketIo;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use config::{Config, ConfigError};
+
+use crate::protocol::MAX_PAYLOAD_BYTES;
+use chat::Chat;
+use history::MemoryLog;
+
+/// Why the server could not start or keep serving.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(
+        "cannot listen on {addr}: {source} (is another server running there? set LEPTOS_SITE_ADDR to another address)"
+    )]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server stopped: {0}")]
+    Serve(std::io::Error),
+}
+
+/// The binary's entry point: load config, listen, serve until SIGINT/SIGTERM.
+pub async fn main() -> ExitCode {
+    init_tracing();
+    let result = async {
+        let server = Server::bind(Config::load()?).await?;
+        tracing::info!("listening on http://{}", server.local_addr());
+        server.serve(shutdown_signal()).await
+    };
+    match result.await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A bound, not yet serving, server. Tests bind to port 0 and read [`Server::local_addr`].
+pub struct Server {
+    listener: TcpListener,
+    router: axum::Router,
+    io: SocketIo,
+    peer_sync: JoinHandle<()>,
+}
+
+impl Server {
+    pub async fn bind(config: Config) -> Result<Server, ServerError> {
+        let addr = config.leptos.site_addr;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServerError::Bind { addr, source })?;
+
+        let chat = Chat::new(
+            Arc::new(MemoryLog::new(config.chat.history_len)),
+            config.chat.clone(),
+        );
+        let (layer, io) = SocketIo::builder()
+            .with_state(chat.clone())
+            .ping_interval(config.chat.ping_interval())
+            .ping_timeout(config.chat.ping_timeout())
+            .connect_timeout(config.chat.connect_timeout())
+            .max_buffer_size(config.chat.max_buffer_size)
+            .max_payload(MAX_PAYLOAD_BYTES)
+            .ws_max_message_size(MAX_PAYLOAD_BYTES as usize)
+            .ws_max_frame_size(MAX_PAYLOAD_BYTES as usize)
+            .build_layer();
+        Chat::attach(&io);
+        let peer_sync = tokio::spawn(chat.sync_peers(io.clone()));
+
+        let router = site::router(&config.leptos_options()).layer(layer);
+        Ok(Server {
+            listener,
+            router,
+            io,
+            peer_sync,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+    }
+
+    /// Serves until `shutdown` resolves, then closes every socket cleanly and returns.
+    pub async fn serve(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        let Server {
+            listener,
+            router,
+            io,
+            peer_sync,
+        } = self;
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, service)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                tracing::info!("shutting down: closing every connection");
+                // The sync task broadcasts through `io`, which must not be used after close.
+                peer_sync.abort();
+                io.close().await;
+            })
+            .await
+            .map_err(ServerError::Serve)
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // A second init (tests start several servers) is harmless; ignore it.
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}

@@ -1,0 +1,283 @@
+//! The real server on port 0, real WebSocket clients speaking our protocol module, as a
+//! browser would: names, peer lists, broadcasts, refusals, and the page itself.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use chat::client::session::{Action, Session};
+use chat::protocol::{
+    ChatError, ErrorCode, MAX_MESSAGE_CHARS, NewMessage, ServerEvent,
+};
+use chat::server::{Config, Server};
+use futures::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+const WAIT: Duration = Duration::from_secs(5);
+
+async fn start_server() -> SocketAddr {
+    let mut config = Config::default();
+    config.leptos.site_addr = "127.0.0.1:0".parse().unwrap();
+    config.leptos.hash_files = false;
+    config.chat.peer_update_interval_ms = 20;
+    let server = Server::bind(config).await.expect("server binds port 0");
+    let addr = server.local_addr();
+    tokio::spawn(server.serve(std::future::pending()));
+    addr
+}
+
+/// A chat client over a real WebSocket, recording everything the server tells it.
+struct Client {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    session: Session,
+    name: String,
+    peers: Vec<String>,
+    messages: Vec<NewMessage>,
+    errors: Vec<ChatError>,
+    acks: Vec<(u64, Result<u64, ChatError>)>,
+}
+
+impl Client {
+    /// Connects and waits until the server has named us.
+    async fn connect(addr: SocketAddr) -> Client {
+        let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
+        let (ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("websocket opens");
+        let mut client = Client {
+            ws,
+            session: Session::new(),
+            name: String::new(),
+            peers: Vec::new(),
+            messages: Vec::new(),
+            errors: Vec::new(),
+            acks: Vec::new(),
+        };
+        client.until(|c| !c.name.is_empty()).await;
+        client
+    }
+
+    /// Handles frames until `done` holds; panics after [`WAIT`].
+    async fn until(&mut self, done: impl Fn(&Client) -> bool) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while !done(self) {
+            let frame = tokio::time::timeout_at(deadline, self.ws.next())
+                .await
+                .unwrap_or_else(|_| panic!("{}: timed out waiting", self.name))
+                .expect("connection open")
+                .expect("frame reads");
+            let Message::Text(text) = frame else { continue };
+            match self.session.on_frame(&text).expect("valid frame") {
+                Action::Send(reply) => self.send_raw(&reply).await,
+                Action::Event(ServerEvent::NameGenerated(n)) => self.name = n.0,
+                Action::Event(ServerEvent::UpdatePeers(p)) => self.peers = p.0,
+                Action::Event(ServerEvent::NewMessage(m)) => self.messages.push(m),
+                Action::Event(ServerEvent::ChatError(e)) => self.errors.push(e),
+                Action::Acked { ack, result } => self.acks.push((ack, result)),
+                Action::Joined | Action::Nothing => {}
+                Action::Refused(r) => panic!("refused: {r}"),
+                Action::Closed => panic!("closed by the server"),
+            }
+        }
+    }
+
+    async fn send_raw(&mut self, text: &str) {
+        self.ws
+            .send(Message::Text(text.into()))
+            .await
+            .expect("frame sends");
+    }
+
+    /// Sends a message with an ack id and waits for the server's answer.
+    async fn say(&mut self, text: &str) -> Result<u64, ChatError> {
+        let (ack, frame) = self.session.send_message(text).expect("valid message");
+        self.send_raw(&frame).await;
+        self.until(|c| c.acks.iter().any(|(a, _)| *a == ack)).await;
+        let pos = self.acks.iter().position(|(a, _)| *a == ack).unwrap();
+        self.acks.remove(pos).1
+    }
+
+    fn peer_set(&self) -> BTreeSet<String> {
+        self.peers.iter().cloned().collect()
+    }
+
+    fn texts(&self) -> Vec<&str> {
+        self.messages.iter().map(|m| m.message.as_str()).collect()
+    }
+}
+
+async fn http_get(addr: SocketAddr, path: &str) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let response = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_owned(), body.to_owned())
+}
+
+#[tokio::test]
+async fn the_page_is_server_rendered_with_the_tutorial_layout() {
+    let addr = start_server().await;
+    let (status, _, body) = http_get(addr, "/").await;
+    assert_eq!(status, 200);
+    for needle in [
+        "id=\"message-box\"",
+        "id=\"form\"",
+        "id=\"input\"",
+        "placeholder=\"Start typing...\"",
+        "Send message",
+        "Who&#x27;s online:",
+        "id=\"peer-list\"",
+        "/pkg/chat.js",
+    ] {
+        assert!(body.contains(needle), "page lacks {needle}:\n{body}");
+    }
+}
+
+#[tokio::test]
+async fn polling_handshake_answers_an_engine_io_open_packet() {
+    let addr = start_server().await;
+    let (status, _, body) = http_get(addr, "/socket.io/?EIO=4&transport=polling").await;
+    assert_eq!(status, 200);
+    let open = body.strip_prefix('0').expect("open packet");
+    let open: serde_json::Value = serde_json::from_str(open).unwrap();
+    assert!(open["sid"].as_str().is_some_and(|s| !s.is_empty()));
+    assert_eq!(open["pingInterval"], 25_000);
+    assert_eq!(open["maxPayload"], chat::protocol::MAX_PAYLOAD_BYTES);
+}
+
+#[tokio::test]
+async fn each_person_gets_a_unique_name_and_everyone_sees_who_is_online() {
+    let addr = start_server().await;
+    let mut a = Client::connect(addr).await;
+    let mut b = Client::connect(addr).await;
+    let mut c = Client::connect(addr).await;
+    let names: BTreeSet<String> = [&a, &b, &c].iter().map(|c| c.name.clone()).collect();
+    assert_eq!(names.len(), 3, "names are unique: {names:?}");
+    for name in &names {
+        let (color, _) = name.split_once('-').expect("colour-animal");
+        assert!(chat::protocol::names::COLORS.contains(&color), "{name}");
+    }
+    for client in [&mut a, &mut b, &mut c] {
+        client.until(|cl| cl.peer_set() == names).await;
+    }
+
+    drop(c);
+    let remaining: BTreeSet<String> = [a.name.clone(), b.name.clone()].into();
+    a.until(|cl| cl.peer_set() == remaining).await;
+    b.until(|cl| cl.peer_set() == remaining).await;
+}
+
+#[tokio::test]
+async fn a_message_reaches_everyone_with_the_server_assigned_sender() {
+    let addr = start_server().await;
+    let mut a = Client::connect(addr).await;
+    let mut b = Client::connect(addr).await;
+    let mut c = Client::connect(addr).await;
+
+    let sender = a.name.clone();
+    let id = a.say("  hello <b>everyone</b>  ").await.expect("accepted");
+    for client in [&mut a, &mut b, &mut c] {
+        client.until(|cl| !cl.messages.is_empty()).await;
+        let m = &client.messages[0];
+        assert_eq!(m.sender, sender);
+        assert_eq!(m.message, "hello <b>everyone</b>");
+        assert_eq!(m.room, "general");
+        assert_eq!(m.id, id);
+    }
+
+    // The tutorial's client sends a bare string without an ack; it still works.
+    let sender = b.name.clone();
+    b.send_raw(r#"42["message","plain tutorial message"]"#).await;
+    for client in [&mut a, &mut b, &mut c] {
+        client.until(|cl| cl.messages.len() == 2).await;
+        assert_eq!(client.messages[1].sender, sender);
+        assert_eq!(client.messages[1].message, "plain tutorial message");
+        assert!(client.messages[1].id > id);
+    }
+}
+
+#[tokio::test]
+async fn invalid_input_is_answered_to_the_sender_only_and_reaches_nobody() {
+    let addr = start_server().await;
+    let mut good = Client::connect(addr).await;
+    let mut bad = Client::connect(addr).await;
+
+    // With an ack id, the refusal comes back as the ack.
+    let empty = {
+        bad.send_raw(r#"421["message","   "]"#).await;
+        bad.until(|c| !c.acks.is_empty()).await;
+        bad.acks.remove(0)
+    };
+    let too_long = "x".repeat(MAX_MESSAGE_CHARS + 1);
+    let long = {
+        bad.send_raw(&format!(r#"422["message","{too_long}"]"#)).await;
+        bad.until(|c| !c.acks.is_empty()).await;
+        bad.acks.remove(0)
+    };
+    assert_eq!(empty.1.unwrap_err().code, ErrorCode::Empty);
+    assert_eq!(long.1.unwrap_err().code, ErrorCode::TooLong);
+
+    // Without one, as a `chat-error` event.
+    bad.send_raw(r#"42["message",12345]"#).await;
+    bad.send_raw(r#"42["message",{"text":["nested"]}]"#).await;
+    bad.send_raw(r#"42["message"]"#).await;
+    bad.send_raw(r#"42["launch-missiles","now"]"#).await;
+    bad.until(|c| c.errors.len() == 4).await;
+    let mut codes: Vec<ErrorCode> = bad.errors.iter().map(|e| e.code).collect();
+    codes.sort_by_key(|c| format!("{c:?}"));
+    assert_eq!(
+        codes,
+        [
+            ErrorCode::BadPayload,
+            ErrorCode::BadPayload,
+            ErrorCode::BadPayload,
+            ErrorCode::UnknownEvent
+        ]
+    );
+
+    // The next real message is the first anyone sees: nothing invalid was broadcast.
+    good.say("after the junk").await.expect("accepted");
+    for client in [&mut good, &mut bad] {
+        client.until(|c| !c.messages.is_empty()).await;
+        assert_eq!(client.texts(), ["after the junk"]);
+    }
+    assert!(good.errors.is_empty(), "{:?}", good.errors);
+}
+
+#[tokio::test]
+async fn peer_lists_converge_when_many_join_at_once() {
+    let addr = start_server().await;
+    let clients = futures::future::join_all((0..60).map(|_| Client::connect(addr))).await;
+    let names: BTreeSet<String> = clients.iter().map(|c| c.name.clone()).collect();
+    assert_eq!(names.len(), 60);
+    for mut client in clients {
+        client.until(|c| c.peer_set() == names).await;
+    }
+}
+
+#[test]
+fn a_bad_configuration_is_one_clear_line_not_a_panic() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_chat"))
+        .env("CHAT_CONFIG", "Leptos.toml")
+        .env("CHAT_HISTORY_LEN", "lots")
+        .output()
+        .expect("server binary runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].contains("chat.history-len"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
