@@ -6,9 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use chat::client::session::{Action, Session};
-use chat::protocol::{
-    ChatError, ErrorCode, MAX_MESSAGE_CHARS, NewMessage, ServerEvent,
-};
+use chat::protocol::{ChatError, ErrorCode, MAX_MESSAGE_CHARS, NewMessage, ServerEvent};
 use chat::server::{Config, Server};
 use futures::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -36,6 +34,7 @@ struct Client {
     name: String,
     peers: Vec<String>,
     messages: Vec<NewMessage>,
+    history: Vec<NewMessage>,
     errors: Vec<ChatError>,
     acks: Vec<(u64, Result<u64, ChatError>)>,
 }
@@ -53,6 +52,7 @@ impl Client {
             name: String::new(),
             peers: Vec::new(),
             messages: Vec::new(),
+            history: Vec::new(),
             errors: Vec::new(),
             acks: Vec::new(),
         };
@@ -76,6 +76,7 @@ impl Client {
                 Action::Event(ServerEvent::UpdatePeers(p)) => self.peers = p.0,
                 Action::Event(ServerEvent::NewMessage(m)) => self.messages.push(m),
                 Action::Event(ServerEvent::ChatError(e)) => self.errors.push(e),
+                Action::Event(ServerEvent::History(h)) => self.history.extend(h.messages),
                 Action::Acked { ack, result } => self.acks.push((ack, result)),
                 Action::Joined | Action::Nothing => {}
                 Action::Refused(r) => panic!("refused: {r}"),
@@ -111,8 +112,7 @@ impl Client {
 
 async fn http_get(addr: SocketAddr, path: &str) -> (u16, String, String) {
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await.unwrap();
@@ -137,7 +137,7 @@ async fn the_page_is_server_rendered_with_the_tutorial_layout() {
         "id=\"input\"",
         "placeholder=\"Start typing...\"",
         "Send message",
-        "Who&#x27;s online:",
+        "Who's online:",
         "id=\"peer-list\"",
         "/pkg/chat.js",
     ] {
@@ -199,7 +199,8 @@ async fn a_message_reaches_everyone_with_the_server_assigned_sender() {
 
     // The tutorial's client sends a bare string without an ack; it still works.
     let sender = b.name.clone();
-    b.send_raw(r#"42["message","plain tutorial message"]"#).await;
+    b.send_raw(r#"42["message","plain tutorial message"]"#)
+        .await;
     for client in [&mut a, &mut b, &mut c] {
         client.until(|cl| cl.messages.len() == 2).await;
         assert_eq!(client.messages[1].sender, sender);
@@ -222,7 +223,8 @@ async fn invalid_input_is_answered_to_the_sender_only_and_reaches_nobody() {
     };
     let too_long = "x".repeat(MAX_MESSAGE_CHARS + 1);
     let long = {
-        bad.send_raw(&format!(r#"422["message","{too_long}"]"#)).await;
+        bad.send_raw(&format!(r#"422["message","{too_long}"]"#))
+            .await;
         bad.until(|c| !c.acks.is_empty()).await;
         bad.acks.remove(0)
     };
@@ -254,6 +256,24 @@ async fn invalid_input_is_answered_to_the_sender_only_and_reaches_nobody() {
         assert_eq!(client.texts(), ["after the junk"]);
     }
     assert!(good.errors.is_empty(), "{:?}", good.errors);
+}
+
+#[tokio::test]
+async fn a_newcomer_first_sees_the_recent_messages_in_order() {
+    let addr = start_server().await;
+    let mut a = Client::connect(addr).await;
+    for text in ["one", "two", "three"] {
+        a.say(text).await.expect("accepted");
+    }
+    let mut b = Client::connect(addr).await;
+    b.until(|c| c.history.len() == 3).await;
+    let texts: Vec<&str> = b.history.iter().map(|m| m.message.as_str()).collect();
+    assert_eq!(texts, ["one", "two", "three"]);
+    assert!(b.history.iter().all(|m| m.sender == a.name));
+    assert!(
+        b.messages.is_empty(),
+        "history is not replayed as live messages"
+    );
 }
 
 #[tokio::test]

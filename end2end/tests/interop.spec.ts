@@ -9,14 +9,15 @@ type NewMessage = { sender: string; message: string };
 
 async function tutorialClient(transports?: string[]) {
   const socket: Socket = io(BASE_URL, transports ? { transports } : {});
-  const name = await new Promise<string>((resolve, reject) => {
-    socket.once("name-generated", resolve);
-    socket.once("connect_error", reject);
-  });
+  // Listen before anything can arrive: events of one packet are dispatched in one tick.
   const received: NewMessage[] = [];
   let lastPeers: string[] = [];
   socket.on("newMessage", (m: NewMessage) => received.push(m));
   socket.on("update-peers", (p: string[]) => (lastPeers = p));
+  const name = await new Promise<string>((resolve, reject) => {
+    socket.once("name-generated", resolve);
+    socket.once("connect_error", reject);
+  });
   return { socket, name, received, peers: () => [...lastPeers].sort() };
 }
 

@@ -17,8 +17,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::session::{Action, Session, backoff};
-use super::{Chat, MAX_SHOWN_MESSAGES, Status};
-use crate::protocol::{NewMessage, ServerEvent};
+use super::{Chat, Status, merge_messages};
+use crate::protocol::ServerEvent;
 
 /// Starts the connection task; it ends when the owning component is cleaned up.
 pub fn start(chat: Chat, outgoing: UnboundedReceiver<String>) {
@@ -39,7 +39,8 @@ enum End {
 
 async fn run(chat: Chat, mut outgoing: UnboundedReceiver<String>) {
     let Some(url) = socket_url() else {
-        chat.error.set(Some("Cannot tell this page's address.".into()));
+        chat.error
+            .set(Some("Cannot tell this page's address.".into()));
         return;
     };
     let mut queue = VecDeque::new();
@@ -75,7 +76,8 @@ async fn connect_once(
             return End::Lost { joined: false };
         }
     };
-    let (mut write, mut read) = socket.split();
+    let (mut write, read) = socket.split();
+    let mut read = read.fuse();
     let mut session = Session::new();
     let mut in_flight: Option<u64> = None;
     let mut deadline = sleep(session.liveness()).fuse();
@@ -127,19 +129,17 @@ async fn connect_once(
             },
             () = deadline => break End::Lost { joined: session.is_joined() },
         }
-        if session.is_joined() && in_flight.is_none() {
-            if let Some(text) = queue.front() {
-                match session.send_message(text) {
-                    Ok((ack, frame)) => {
-                        if write.send(Message::Text(frame)).await.is_err() {
-                            break End::Lost { joined: true };
-                        }
-                        in_flight = Some(ack);
+        if let (true, None, Some(text)) = (session.is_joined(), in_flight, queue.front()) {
+            match session.send_message(text) {
+                Ok((ack, frame)) => {
+                    if write.send(Message::Text(frame)).await.is_err() {
+                        break End::Lost { joined: true };
                     }
-                    Err(e) => {
-                        chat.error.set(Some(e.message));
-                        queue.pop_front();
-                    }
+                    in_flight = Some(ack);
+                }
+                Err(e) => {
+                    chat.error.set(Some(e.message));
+                    queue.pop_front();
                 }
             }
         }
@@ -159,19 +159,14 @@ fn apply(chat: Chat, event: ServerEvent) {
     match event {
         ServerEvent::NameGenerated(name) => chat.me.set(Some(name.0)),
         ServerEvent::UpdatePeers(peers) => chat.peers.set(peers.0),
-        ServerEvent::NewMessage(message) => push_message(chat, message),
+        ServerEvent::NewMessage(message) => {
+            chat.messages.update(|list| merge_messages(list, [message]))
+        }
+        ServerEvent::History(history) => chat
+            .messages
+            .update(|list| merge_messages(list, history.messages)),
         ServerEvent::ChatError(error) => chat.error.set(Some(error.message)),
     }
-}
-
-fn push_message(chat: Chat, message: NewMessage) {
-    chat.messages.update(|list| {
-        list.push(message);
-        if list.len() > MAX_SHOWN_MESSAGES {
-            let excess = list.len() - MAX_SHOWN_MESSAGES;
-            list.drain(..excess);
-        }
-    });
 }
 
 fn sleep(duration: Duration) -> TimeoutFuture {

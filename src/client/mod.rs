@@ -101,8 +101,59 @@ impl Chat {
     pub fn connect(&self) {}
 }
 
+/// Adds messages to a room's list, keeping it ordered by id, without duplicates (history and
+/// live broadcasts can overlap), and at most [`MAX_SHOWN_MESSAGES`] long.
+pub fn merge_messages(list: &mut Vec<NewMessage>, incoming: impl IntoIterator<Item = NewMessage>) {
+    for message in incoming {
+        match list.binary_search_by_key(&message.id, |m| m.id) {
+            Ok(_) => {}
+            Err(at) => list.insert(at, message),
+        }
+    }
+    if list.len() > MAX_SHOWN_MESSAGES {
+        let excess = list.len() - MAX_SHOWN_MESSAGES;
+        list.drain(..excess);
+    }
+}
+
 impl Default for Chat {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(id: u64) -> NewMessage {
+        NewMessage {
+            sender: "red-fox".into(),
+            message: format!("m{id}"),
+            room: "general".into(),
+            id,
+            ts: id,
+        }
+    }
+
+    fn ids(list: &[NewMessage]) -> Vec<u64> {
+        list.iter().map(|m| m.id).collect()
+    }
+
+    #[test]
+    fn history_and_live_messages_merge_in_order_without_duplicates() {
+        let mut list = vec![msg(5)];
+        merge_messages(&mut list, [msg(2), msg(3), msg(5), msg(4)]);
+        assert_eq!(ids(&list), [2, 3, 4, 5]);
+        merge_messages(&mut list, [msg(6), msg(3)]);
+        assert_eq!(ids(&list), [2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn only_the_newest_messages_are_kept() {
+        let mut list = Vec::new();
+        merge_messages(&mut list, (1..=MAX_SHOWN_MESSAGES as u64 + 10).map(msg));
+        assert_eq!(list.len(), MAX_SHOWN_MESSAGES);
+        assert_eq!(list[0].id, 11);
     }
 }

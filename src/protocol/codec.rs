@@ -245,13 +245,19 @@ mod tests {
         assert_eq!(h.ping_interval, 25_000);
         assert_eq!(h.ping_timeout, 20_000);
         assert_eq!(h.max_payload, 100_000);
-        assert_eq!(Frame::decode(&Frame::Open(h.clone()).encode()), Ok(Frame::Open(h)));
+        assert_eq!(
+            Frame::decode(&Frame::Open(h.clone()).encode()),
+            Ok(Frame::Open(h))
+        );
     }
 
     #[test]
     fn socket_packets_round_trip() {
         round_trip(Frame::Connect(None), "40");
-        round_trip(Frame::Connect(Some(json!({"sid": "x"}))), r#"40{"sid":"x"}"#);
+        round_trip(
+            Frame::Connect(Some(json!({"sid": "x"}))),
+            r#"40{"sid":"x"}"#,
+        );
         round_trip(Frame::Disconnect, "41");
         round_trip(
             Frame::event("message", vec![json!("hi")], None),
@@ -298,7 +304,10 @@ mod tests {
             ("é", DecodeError::UnknownEnginePacket('é')),
             ("4é", DecodeError::UnknownSocketPacket('é')),
             ("47[]", DecodeError::UnknownSocketPacket('7')),
-            ("451-[\"a\",{\"_placeholder\":true,\"num\":0}]", DecodeError::Binary),
+            (
+                "451-[\"a\",{\"_placeholder\":true,\"num\":0}]",
+                DecodeError::Binary,
+            ),
             ("bAAAA", DecodeError::Binary),
             ("40/admin,", DecodeError::Namespace("/admin".into())),
             ("42[]", DecodeError::EventName),

@@ -107,6 +107,8 @@ events! {
         NewMessage(NewMessage) = "newMessage",
         /// Something you sent was refused; sent when the event carried no ack id to answer.
         ChatError(ChatError) = "chat-error",
+        /// Recent messages of a room, oldest first, sent after connecting.
+        History(History) = "history",
     }
 }
 
@@ -137,6 +139,13 @@ pub struct NewMessage {
     pub id: u64,
     /// When the server accepted it, in milliseconds since the Unix epoch.
     pub ts: u64,
+}
+
+/// A batch of past messages of one room, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct History {
+    pub room: String,
+    pub messages: Vec<NewMessage>,
 }
 
 /// What went wrong, in a form both a program and a person can read.
@@ -276,7 +285,13 @@ mod tests {
         assert_eq!(ClientEvent::NAMES, &["message"]);
         assert_eq!(
             ServerEvent::NAMES,
-            &["name-generated", "update-peers", "newMessage", "chat-error"]
+            &[
+                "name-generated",
+                "update-peers",
+                "newMessage",
+                "chat-error",
+                "history"
+            ]
         );
     }
 

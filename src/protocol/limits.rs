@@ -43,14 +43,21 @@ mod tests {
     #[test]
     fn trims_and_keeps_ordinary_text() {
         assert_eq!(clean_message("  hello there \n").unwrap(), "hello there");
-        assert_eq!(clean_message("line one\nline two").unwrap(), "line one\nline two");
+        assert_eq!(
+            clean_message("line one\nline two").unwrap(),
+            "line one\nline two"
+        );
         assert_eq!(clean_message("<b>bold</b> 🦊").unwrap(), "<b>bold</b> 🦊");
     }
 
     #[test]
     fn empty_and_blank_are_refused() {
         for text in ["", "   ", "\n\t", "\u{0007}\u{202E}"] {
-            assert_eq!(clean_message(text).unwrap_err().code, ErrorCode::Empty, "{text:?}");
+            assert_eq!(
+                clean_message(text).unwrap_err().code,
+                ErrorCode::Empty,
+                "{text:?}"
+            );
         }
     }
 
@@ -64,13 +71,19 @@ mod tests {
 
     #[test]
     fn control_and_bidi_characters_are_stripped() {
-        assert_eq!(clean_message("a\u{0000}b\u{202E}c\u{2066}d\u{001B}[31m").unwrap(), "abcd[31m");
+        assert_eq!(
+            clean_message("a\u{0000}b\u{202E}c\u{2066}d\u{001B}[31m").unwrap(),
+            "abcd[31m"
+        );
     }
 
     #[test]
     fn the_largest_message_fits_the_payload_limit() {
         let worst = "\u{1F98A}".repeat(MAX_MESSAGE_CHARS);
-        let frame = format!("4299[\"message\",{}]", serde_json::to_string(&worst).unwrap());
+        let frame = format!(
+            "4299[\"message\",{}]",
+            serde_json::to_string(&worst).unwrap()
+        );
         assert!(frame.len() as u64 <= MAX_PAYLOAD_BYTES);
     }
 }

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Event, Extension, SocketRef, State, TryData};
-use socketioxide::handler::{FromMessageParts, Value};
+use socketioxide::handler::{ConnectHandler, FromMessageParts, Value};
 use socketioxide::socket::{DisconnectReason, Sid, Socket};
 use socketioxide::{BroadcastError, SendError, SocketError, SocketIo};
 use tokio::sync::Notify;
@@ -22,8 +22,8 @@ use super::history::MessageLog;
 use super::names::NameRegistry;
 use super::presence::Presence;
 use crate::protocol::{
-    ChatError, DEFAULT_ROOM, ErrorCode, MessageAck, NameGenerated, NewMessage, SendMessage,
-    UpdatePeers, WireEvent, clean_message,
+    ChatError, DEFAULT_ROOM, ErrorCode, History, MessageAck, NameGenerated, NewMessage,
+    SendMessage, UpdatePeers, WireEvent, clean_message,
 };
 
 /// Shared chat state, cheap to clone (one `Arc` inside).
@@ -60,7 +60,7 @@ impl Chat {
 
     /// Registers the handlers on the main namespace.
     pub fn attach(io: &SocketIo) {
-        io.ns("/", on_connect);
+        io.ns("/", on_connect.with(admit));
     }
 
     /// Marks a room's member list as changed; [`Chat::sync_peers`] sends it out.
@@ -85,22 +85,39 @@ impl Chat {
     }
 }
 
-async fn on_connect(s: SocketRef, State(chat): State<Chat>) {
+/// Runs before the server confirms the connection (`40`), so the handlers are in place
+/// before the client can send anything: a message sent right after connecting is never
+/// dropped for lack of a handler.
+async fn admit(s: SocketRef, State(chat): State<Chat>) -> Result<(), Infallible> {
     let name: Arc<str> = lock(&chat.0.names).assign(&mut rand::rng()).into();
-    let room: Arc<str> = DEFAULT_ROOM.into();
     s.extensions.insert(Member {
-        name: name.clone(),
-        room: room.clone(),
+        name,
+        room: DEFAULT_ROOM.into(),
     });
-    s.join(room.to_string());
-    lock(&chat.0.presence).join(&room, s.id, name.to_string());
-    tracing::info!(sid = %s.id, %name, "connected");
-    emit(&s, &NameGenerated(name.to_string()));
-    chat.touch(&room);
-
     s.on(SendMessage::NAME, on_message);
     s.on_fallback(on_unknown_event);
     s.on_disconnect(on_disconnect);
+    Ok(())
+}
+
+async fn on_connect(s: SocketRef, State(chat): State<Chat>, Extension(member): Extension<Member>) {
+    s.join(member.room.to_string());
+    lock(&chat.0.presence).join(&member.room, s.id, member.name.to_string());
+    tracing::info!(sid = %s.id, name = %member.name, "connected");
+    emit(&s, &NameGenerated(member.name.to_string()));
+    chat.touch(&member.room);
+    let limit = chat.0.config.history_on_connect;
+    match chat.0.log.recent(&member.room, limit).await {
+        Ok(messages) if !messages.is_empty() => emit(
+            &s,
+            &History {
+                room: member.room.to_string(),
+                messages,
+            },
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::error!(sid = %s.id, error = %e, "history not loaded"),
+    }
 }
 
 async fn on_message(

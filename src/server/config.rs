@@ -76,6 +76,8 @@ pub struct ChatSection {
     pub peer_update_interval_ms: u64,
     /// Most recent messages kept in memory per room.
     pub history_len: usize,
+    /// Recent messages a client receives when it connects.
+    pub history_on_connect: usize,
 }
 
 impl Default for ChatSection {
@@ -87,6 +89,7 @@ impl Default for ChatSection {
             max_buffer_size: 256,
             peer_update_interval_ms: 50,
             history_len: 200,
+            history_on_connect: 50,
         }
     }
 }

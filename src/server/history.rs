@@ -10,11 +10,10 @@ use futures::future::BoxFuture;
 
 use crate::protocol::NewMessage;
 
+/// Why the log could not store or read messages. The in-memory log never fails; durable
+/// backends add their variants here.
 #[derive(Debug, thiserror::Error)]
-pub enum LogError {
-    #[error("message store unavailable: {0}")]
-    Unavailable(String),
-}
+pub enum LogError {}
 
 /// Where accepted messages go. `append` resolves once the message is committed; only then may
 /// it be broadcast or acknowledged.
@@ -118,9 +117,15 @@ mod tests {
     #[tokio::test]
     async fn ids_increase_per_room() {
         let log = MemoryLog::new(10);
-        let a1 = log.append("general", "red-fox", "one".into()).await.unwrap();
+        let a1 = log
+            .append("general", "red-fox", "one".into())
+            .await
+            .unwrap();
         let b1 = log.append("rust", "red-fox", "other".into()).await.unwrap();
-        let a2 = log.append("general", "blue-owl", "two".into()).await.unwrap();
+        let a2 = log
+            .append("general", "blue-owl", "two".into())
+            .await
+            .unwrap();
         assert_eq!((a1.id, b1.id, a2.id), (1, 1, 2));
         assert!(a2.ts >= a1.ts && a1.ts > 0);
         assert_eq!(a2.sender, "blue-owl");

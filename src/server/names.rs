@@ -48,14 +48,6 @@ impl NameRegistry {
     pub fn release(&mut self, name: &str) {
         self.in_use.remove(name);
     }
-
-    pub fn len(&self) -> usize {
-        self.in_use.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.in_use.is_empty()
-    }
 }
 
 fn random_pair(rng: &mut impl Rng) -> String {
@@ -94,8 +86,11 @@ mod tests {
             assert!(color_of(&name).is_some(), "{name}");
             assert!(seen.insert(name.clone()), "duplicate {name}");
         }
-        assert_eq!(names.len(), pairs + 50);
-        assert_eq!(seen.iter().filter(|n| n.matches('-').count() == 2).count(), 50);
+        assert_eq!(names.in_use.len(), pairs + 50);
+        assert_eq!(
+            seen.iter().filter(|n| n.matches('-').count() == 2).count(),
+            50
+        );
     }
 
     #[test]

@@ -63,11 +63,6 @@ impl<K: Hash + Eq + Clone> Presence<K> {
         members.sort_unstable_by_key(|(seq, _)| *seq);
         members.into_iter().map(|(_, name)| name.clone()).collect()
     }
-
-    /// How many connections are in `room`.
-    pub fn count(&self, room: &str) -> usize {
-        self.rooms.get(room).map_or(0, |r| r.members.len())
-    }
 }
 
 #[cfg(test)]
@@ -96,7 +91,8 @@ mod tests {
         left.sort();
         assert_eq!(left, ["general", "rust"]);
         assert_eq!(p.names("general"), ["blue-owl"]);
-        assert_eq!(p.count("rust"), 0);
+        assert!(p.names("rust").is_empty());
+        assert!(!p.rooms.contains_key("rust"));
         assert!(p.leave_all(&1).is_empty());
     }
 }

@@ -70,11 +70,11 @@ fn ChatPage() -> impl IntoView {
             <div id="app" class="flex flex-col gap-4 rounded-2xl bg-white p-4 shadow-sm ring-1 ring-slate-200 sm:p-6">
                 <header class="flex items-center justify-between gap-2">
                     <h2 class="text-2xl font-bold tracking-tight">"Realtime chat"</h2>
-                    <StatusBadge chat />
+                    <StatusBadge chat=chat />
                 </header>
-                <MessageBox chat />
-                <Composer chat />
-                <PeerList chat />
+                <MessageBox chat=chat />
+                <Composer chat=chat />
+                <PeerList chat=chat />
             </div>
         </main>
     }
@@ -161,7 +161,7 @@ fn Composer(chat: Chat) -> impl IntoView {
                 class="min-w-0 flex-1 rounded-lg border border-slate-300 bg-white px-3 py-2 focus:outline-none focus:ring-2 focus:ring-blue-600"
                 placeholder="Start typing..."
                 autocomplete="off"
-                maxlength=MAX_MESSAGE_CHARS
+                maxlength=MAX_MESSAGE_CHARS.to_string()
                 prop:value=move || draft.get()
                 on:input=move |ev| draft.set(event_target_value(&ev))
             />
@@ -186,7 +186,7 @@ fn PeerList(chat: Chat) -> impl IntoView {
             <h3 id="peers-heading" class="mb-2 text-lg font-semibold">"Who's online:"</h3>
             <ul id="peer-list" class="flex flex-col gap-1">
                 <For each=move || chat.peers.get() key=|name| name.clone() let(name)>
-                    <PeerItem chat name />
+                    <PeerItem chat=chat name=name />
                 </For>
             </ul>
         </section>
