@@ -54,8 +54,13 @@ test("Enter sends; the input clears and gives up focus; empty input cannot be se
   await expect(messageLine(ann.page, ann.name, "sent with enter")).toHaveCount(1);
   await expect(input).toHaveValue("");
   await expect(input).not.toBeFocused();
+  const lines = ann.page.locator("#message-box p");
+  const before = await lines.count();
   await input.fill("   ");
   await input.press("Enter");
-  await expect(ann.page.locator("#message-box p")).toHaveCount(1);
+  await say(ann, "the next real one");
+  await expect(messageLine(ann.page, ann.name, "the next real one")).toHaveCount(1);
+  // Only the real message was added: the blank one never went out.
+  await expect(lines).toHaveCount(before + 1);
   await ann.context.close();
 });
