@@ -1,114 +1,15 @@
 //! The real server on port 0, real WebSocket clients speaking our protocol module, as a
 //! browser would: names, peer lists, broadcasts, refusals, and the page itself.
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use std::time::Duration;
 
-use chat::client::session::{Action, Session};
-use chat::protocol::{ChatError, ErrorCode, MAX_MESSAGE_CHARS, NewMessage, ServerEvent};
-use chat::server::{Config, Server};
-use futures::{SinkExt, StreamExt};
+use chat::protocol::{ErrorCode, MAX_MESSAGE_CHARS};
+use support::{Client, start_server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-const WAIT: Duration = Duration::from_secs(5);
-
-async fn start_server() -> SocketAddr {
-    let mut config = Config::default();
-    config.leptos.site_addr = "127.0.0.1:0".parse().unwrap();
-    config.leptos.hash_files = false;
-    config.chat.peer_update_interval_ms = 20;
-    let server = Server::bind(config).await.expect("server binds port 0");
-    let addr = server.local_addr();
-    tokio::spawn(server.serve(std::future::pending()));
-    addr
-}
-
-/// A chat client over a real WebSocket, recording everything the server tells it.
-struct Client {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
-    session: Session,
-    name: String,
-    peers: Vec<String>,
-    messages: Vec<NewMessage>,
-    history: Vec<NewMessage>,
-    errors: Vec<ChatError>,
-    acks: Vec<(u64, Result<u64, ChatError>)>,
-}
-
-impl Client {
-    /// Connects and waits until the server has named us.
-    async fn connect(addr: SocketAddr) -> Client {
-        let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
-        let (ws, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("websocket opens");
-        let mut client = Client {
-            ws,
-            session: Session::new(),
-            name: String::new(),
-            peers: Vec::new(),
-            messages: Vec::new(),
-            history: Vec::new(),
-            errors: Vec::new(),
-            acks: Vec::new(),
-        };
-        client.until(|c| !c.name.is_empty()).await;
-        client
-    }
-
-    /// Handles frames until `done` holds; panics after [`WAIT`].
-    async fn until(&mut self, done: impl Fn(&Client) -> bool) {
-        let deadline = tokio::time::Instant::now() + WAIT;
-        while !done(self) {
-            let frame = tokio::time::timeout_at(deadline, self.ws.next())
-                .await
-                .unwrap_or_else(|_| panic!("{}: timed out waiting", self.name))
-                .expect("connection open")
-                .expect("frame reads");
-            let Message::Text(text) = frame else { continue };
-            match self.session.on_frame(&text).expect("valid frame") {
-                Action::Send(reply) => self.send_raw(&reply).await,
-                Action::Event(ServerEvent::NameGenerated(n)) => self.name = n.0,
-                Action::Event(ServerEvent::UpdatePeers(p)) => self.peers = p.0,
-                Action::Event(ServerEvent::NewMessage(m)) => self.messages.push(m),
-                Action::Event(ServerEvent::ChatError(e)) => self.errors.push(e),
-                Action::Event(ServerEvent::History(h)) => self.history.extend(h.messages),
-                Action::Acked { ack, result } => self.acks.push((ack, result)),
-                Action::Joined | Action::Nothing => {}
-                Action::Refused(r) => panic!("refused: {r}"),
-                Action::Closed => panic!("closed by the server"),
-            }
-        }
-    }
-
-    async fn send_raw(&mut self, text: &str) {
-        self.ws
-            .send(Message::Text(text.into()))
-            .await
-            .expect("frame sends");
-    }
-
-    /// Sends a message with an ack id and waits for the server's answer.
-    async fn say(&mut self, text: &str) -> Result<u64, ChatError> {
-        let (ack, frame) = self.session.send_message(text).expect("valid message");
-        self.send_raw(&frame).await;
-        self.until(|c| c.acks.iter().any(|(a, _)| *a == ack)).await;
-        let pos = self.acks.iter().position(|(a, _)| *a == ack).unwrap();
-        self.acks.remove(pos).1
-    }
-
-    fn peer_set(&self) -> BTreeSet<String> {
-        self.peers.iter().cloned().collect()
-    }
-
-    fn texts(&self) -> Vec<&str> {
-        self.messages.iter().map(|m| m.message.as_str()).collect()
-    }
-}
 
 async fn http_get(addr: SocketAddr, path: &str) -> (u16, String, String) {
     let mut stream = TcpStream::connect(addr).await.unwrap();

@@ -133,6 +133,7 @@ mod tests {
             room: "general".into(),
             id,
             ts: id,
+            client_id: None,
         }
     }
 

@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use crate::protocol::{
-    ChatError, ClientEvent, EventError, Frame, MessageAck, SendMessage, ServerEvent, WireEvent,
-    clean_message,
+    Auth, ChatError, ClientEvent, Draft, ErrorCode, EventError, Frame, MessageAck, Resync,
+    SendMessage, ServerEvent, WireEvent, check_client_id, clean_message,
 };
 
 /// How long to wait for the server's open packet before giving up on a connection.
@@ -39,6 +39,7 @@ pub enum Action {
 /// The state of one connection attempt.
 #[derive(Debug, Default)]
 pub struct Session {
+    auth: Auth,
     liveness: Option<Duration>,
     joined: bool,
     next_ack: u64,
@@ -54,8 +55,12 @@ pub enum SessionError {
 }
 
 impl Session {
-    pub fn new() -> Self {
-        Self::default()
+    /// A session that presents `auth` (identity token, last seen ids) when it joins.
+    pub fn new(auth: Auth) -> Self {
+        Self {
+            auth,
+            ..Self::default()
+        }
     }
 
     pub fn is_joined(&self) -> bool {
@@ -76,7 +81,10 @@ impl Session {
                 self.liveness = Some(Duration::from_millis(
                     handshake.ping_interval + handshake.ping_timeout,
                 ));
-                Action::Send(Frame::Connect(None).encode())
+                let auth = serde_json::to_value(&self.auth)
+                    .ok()
+                    .filter(|v| v.as_object().is_some_and(|o| !o.is_empty()));
+                Action::Send(Frame::Connect(auth).encode())
             }
             Frame::Ping => Action::Send(Frame::Pong.encode()),
             Frame::PingProbe => Action::Send(Frame::PongProbe.encode()),
@@ -131,16 +139,38 @@ impl Session {
         })
     }
 
-    /// Checks and encodes a chat message, asking for an ack; returns the ack id and the frame.
-    pub fn send_message(&mut self, text: &str) -> Result<(u64, String), ChatError> {
+    /// Checks and encodes a chat message with its client id, asking for an ack; returns the
+    /// ack id and the frame. Sending the same client id again is a safe retry.
+    pub fn send_message(
+        &mut self,
+        text: &str,
+        client_id: &str,
+    ) -> Result<(u64, String), ChatError> {
         let text = clean_message(text)?;
+        check_client_id(client_id)?;
+        let draft = SendMessage::Draft(Draft {
+            text,
+            client_id: Some(client_id.to_owned()),
+        });
         self.next_ack += 1;
         let ack = self.next_ack;
-        let frame = ClientEvent::from(SendMessage(text))
+        let frame = ClientEvent::from(draft)
             .to_frame(Some(ack))
+            .map_err(|e| ChatError::new(ErrorCode::BadPayload, e.to_string()))?;
+        Ok((ack, frame.encode()))
+    }
+
+    /// Asks for the messages of `room` after `after` (they come as `history` events).
+    pub fn resync(&self, room: &str, after: u64) -> String {
+        let request = ClientEvent::from(Resync {
+            room: room.to_owned(),
+            after,
+        });
+        // A struct of a string and a number always serialises.
+        request
+            .to_frame(None)
             .map(|f| f.encode())
-            .map_err(|e| ChatError::new(crate::protocol::ErrorCode::BadPayload, e.to_string()))?;
-        Ok((ack, frame))
+            .unwrap_or_default()
     }
 }
 
@@ -157,14 +187,14 @@ pub fn backoff(attempt: u32, random: f64) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{ErrorCode, NameGenerated};
+    use crate::protocol::NameGenerated;
 
     const OPEN: &str =
         r#"0{"sid":"s1","upgrades":[],"pingInterval":300,"pingTimeout":200,"maxPayload":16384}"#;
 
     #[test]
     fn handshake_joins_the_namespace_and_sets_liveness() {
-        let mut s = Session::new();
+        let mut s = Session::default();
         assert_eq!(s.liveness(), HANDSHAKE_TIMEOUT);
         assert_eq!(s.on_frame(OPEN).unwrap(), Action::Send("40".into()));
         assert_eq!(s.liveness(), Duration::from_millis(500));
@@ -174,14 +204,32 @@ mod tests {
     }
 
     #[test]
+    fn the_connect_packet_carries_identity_and_position() {
+        let mut auth = Auth {
+            token: Some("t".repeat(20)),
+            ..Auth::default()
+        };
+        auth.last_seen.insert("general".into(), 7);
+        let mut s = Session::new(auth);
+        let Action::Send(connect) = s.on_frame(OPEN).unwrap() else {
+            panic!("no connect")
+        };
+        let Ok(Frame::Connect(Some(sent))) = Frame::decode(&connect) else {
+            panic!("{connect}")
+        };
+        assert_eq!(sent["token"], "t".repeat(20));
+        assert_eq!(sent["lastSeen"]["general"], 7);
+    }
+
+    #[test]
     fn pings_are_answered_at_once() {
-        let mut s = Session::new();
+        let mut s = Session::default();
         assert_eq!(s.on_frame("2").unwrap(), Action::Send("3".into()));
     }
 
     #[test]
     fn events_arrive_typed_and_unknown_ones_are_skipped() {
-        let mut s = Session::new();
+        let mut s = Session::default();
         assert_eq!(
             s.on_frame(r#"42["name-generated","red-fox"]"#).unwrap(),
             Action::Event(ServerEvent::NameGenerated(NameGenerated("red-fox".into())))
@@ -195,23 +243,38 @@ mod tests {
 
     #[test]
     fn messages_are_checked_then_acked_by_id() {
-        let mut s = Session::new();
-        assert_eq!(s.send_message("   ").unwrap_err().code, ErrorCode::Empty);
-        let (ack, frame) = s.send_message(" hello ").unwrap();
-        assert_eq!(frame, format!(r#"42{ack}["message","hello"]"#));
+        let mut s = Session::default();
+        assert_eq!(
+            s.send_message("   ", "c1").unwrap_err().code,
+            ErrorCode::Empty
+        );
+        assert_eq!(
+            s.send_message("hi", "no spaces").unwrap_err().code,
+            ErrorCode::BadPayload
+        );
+        let (ack, frame) = s.send_message(" hello ", "c1").unwrap();
+        let Ok(Frame::Event { id, name, args }) = Frame::decode(&frame) else {
+            panic!("{frame}")
+        };
+        assert_eq!((id, name.as_str()), (Some(ack), "message"));
+        assert_eq!(args, [serde_json::json!({"text": "hello", "clientId": "c1"})]);
         assert_eq!(
             s.on_frame(&format!(r#"43{ack}[{{"ok":true,"id":5,"ts":1}}]"#))
                 .unwrap(),
             Action::Acked { ack, result: Ok(5) }
         );
-        let (next, _) = s.send_message("again").unwrap();
+        assert_eq!(
+            s.resync("general", 4),
+            r#"42["resync",{"after":4,"room":"general"}]"#
+        );
+        let (next, _) = s.send_message("again", "c2").unwrap();
         assert!(next > ack, "ack ids are never reused");
         assert!(s.on_frame(&format!("43{next}[]")).is_err());
     }
 
     #[test]
     fn refusals_and_closes_are_reported() {
-        let mut s = Session::new();
+        let mut s = Session::default();
         assert_eq!(
             s.on_frame(r#"44{"message":"go away"}"#).unwrap(),
             Action::Refused("go away".into())

@@ -90,9 +90,12 @@ macro_rules! events {
 events! {
     /// Events a client sends to the server.
     pub enum ClientEvent {
-        /// Post a message to the conversation (the tutorial's `message`, a plain string).
-        /// Sent with an ack id, the server answers with a [`MessageAck`].
+        /// Post a message to the conversation: the tutorial's plain string, or a [`Draft`]
+        /// with a client id that makes retries safe. Sent with an ack id, the server answers
+        /// with a [`MessageAck`] once the message is stored.
         Message(SendMessage) = "message",
+        /// Ask for the messages of a room after a given id (answered with `history`).
+        Resync(Resync) = "resync",
     }
 }
 
@@ -112,10 +115,80 @@ events! {
     }
 }
 
-/// The text of a message, as the tutorial's client sends it.
+/// A message to post: the tutorial's bare string, or a [`Draft`] object (nothing else: an
+/// array or number is refused, not guessed at).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum SendMessage {
+    Text(String),
+    Draft(Draft),
+}
+
+impl<'de> Deserialize<'de> for SendMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Object(serde_json::Map<String, Value>),
+        }
+        match Raw::deserialize(deserializer).map_err(|_| {
+            serde::de::Error::custom("expected a string or an object {text, clientId}")
+        })? {
+            Raw::Text(text) => Ok(SendMessage::Text(text)),
+            Raw::Object(object) => serde_json::from_value(Value::Object(object))
+                .map(SendMessage::Draft)
+                .map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+impl SendMessage {
+    pub fn text(&self) -> &str {
+        match self {
+            SendMessage::Text(text) => text,
+            SendMessage::Draft(draft) => &draft.text,
+        }
+    }
+
+    pub fn client_id(&self) -> Option<&str> {
+        match self {
+            SendMessage::Text(_) => None,
+            SendMessage::Draft(draft) => draft.client_id.as_deref(),
+        }
+    }
+}
+
+/// A message with the sender's own id for it: sending the same id twice stores and
+/// broadcasts the message once, so a client may retry whenever it is unsure.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct SendMessage(pub String);
+#[serde(deny_unknown_fields)]
+pub struct Draft {
+    pub text: String,
+    #[serde(default, rename = "clientId", skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+}
+
+/// "Send me what I missed in `room` after message `after`."
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resync {
+    pub room: String,
+    pub after: u64,
+}
+
+/// What a client sends in the Socket.IO connect packet (`40{...}`); every field optional, so
+/// the tutorial's client (which sends nothing) is a valid, anonymous client.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Auth {
+    /// A random secret the browser keeps; the same token keeps the same name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// Per room, the last message id this client has: the server sends what came after.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub last_seen: std::collections::BTreeMap<String, u64>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -139,13 +212,22 @@ pub struct NewMessage {
     pub id: u64,
     /// When the server accepted it, in milliseconds since the Unix epoch.
     pub ts: u64,
+    /// The sender's own id for it, when the sender gave one.
+    #[serde(default, rename = "clientId", skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
 }
 
-/// A batch of past messages of one room, oldest first.
+/// A batch of past messages of one room, oldest first. `after` is the id they follow (0 for
+/// "the most recent ones"); `latest` is the room's newest id when the batch was read, so the
+/// client knows where it stands even when the batch is empty.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct History {
     pub room: String,
     pub messages: Vec<NewMessage>,
+    #[serde(default)]
+    pub after: u64,
+    #[serde(default)]
+    pub latest: u64,
 }
 
 /// What went wrong, in a form both a program and a person can read.
@@ -237,7 +319,7 @@ mod tests {
 
     #[test]
     fn tutorial_shapes_stay_on_the_wire() {
-        let frame = ClientEvent::from(SendMessage("hi".into()))
+        let frame = ClientEvent::from(SendMessage::Text("hi".into()))
             .to_frame(None)
             .unwrap();
         assert_eq!(frame.encode(), r#"42["message","hi"]"#);
@@ -262,6 +344,7 @@ mod tests {
             room: "general".into(),
             id: 3,
             ts: 1_700_000_000_000,
+            client_id: None,
         };
         let value = serde_json::to_value(&msg).unwrap();
         assert_eq!(value["sender"], "red-fox");
@@ -280,9 +363,9 @@ mod tests {
         );
         assert_eq!(
             ClientEvent::decode("message", json!("x")),
-            Ok(ClientEvent::Message(SendMessage("x".into())))
+            Ok(ClientEvent::Message(SendMessage::Text("x".into())))
         );
-        assert_eq!(ClientEvent::NAMES, &["message"]);
+        assert_eq!(ClientEvent::NAMES, &["message", "resync"]);
         assert_eq!(
             ServerEvent::NAMES,
             &[
@@ -315,6 +398,39 @@ mod tests {
     }
 
     #[test]
+    fn a_message_is_a_bare_string_or_a_draft_with_a_client_id() {
+        let draft = ClientEvent::decode("message", json!({"text": "hi", "clientId": "c1"}));
+        let Ok(ClientEvent::Message(draft)) = draft else {
+            panic!("{draft:?}")
+        };
+        assert_eq!((draft.text(), draft.client_id()), ("hi", Some("c1")));
+        let plain = SendMessage::Text("hi".into());
+        assert_eq!((plain.text(), plain.client_id()), ("hi", None));
+        for bad in [
+            json!({"text": 1}),
+            json!({"txt": "hi"}),
+            json!(["hi"]),
+            json!(null),
+        ] {
+            assert!(
+                ClientEvent::decode("message", bad.clone()).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn auth_is_optional_field_by_field() {
+        let none: Auth = serde_json::from_value(json!({})).unwrap();
+        assert_eq!(none, Auth::default());
+        let full: Auth =
+            serde_json::from_value(json!({"token": "t", "lastSeen": {"general": 4}})).unwrap();
+        assert_eq!(full.token.as_deref(), Some("t"));
+        assert_eq!(full.last_seen["general"], 4);
+        assert!(serde_json::from_value::<Auth>(json!({"lastSeen": {"general": -1}})).is_err());
+    }
+
+    #[test]
     fn acks_read_back_as_results() {
         let msg = NewMessage {
             sender: "a".into(),
@@ -322,6 +438,7 @@ mod tests {
             room: "general".into(),
             id: 9,
             ts: 1,
+            client_id: None,
         };
         let ok: MessageAck =
             serde_json::from_value(serde_json::to_value(MessageAck::accepted(&msg)).unwrap())

@@ -13,6 +13,46 @@ pub const MAX_PAYLOAD_BYTES: u64 = 16 * 1024;
 /// The room everyone is in unless they chose another.
 pub const DEFAULT_ROOM: &str = "general";
 
+/// Longest client-chosen message id (`clientId`).
+pub const MAX_CLIENT_ID_LEN: usize = 64;
+
+/// Shortest and longest identity token a browser may present.
+pub const TOKEN_LEN: std::ops::RangeInclusive<usize> = 16..=128;
+
+/// Client ids and tokens are short ASCII words: letters, digits, `-` and `_`.
+pub fn is_id_text(text: &str) -> bool {
+    text.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Checks a `clientId`.
+pub fn check_client_id(id: &str) -> Result<(), ChatError> {
+    if !id.is_empty() && id.len() <= MAX_CLIENT_ID_LEN && is_id_text(id) {
+        Ok(())
+    } else {
+        Err(ChatError::new(
+            ErrorCode::BadPayload,
+            format!("clientId must be 1 to {MAX_CLIENT_ID_LEN} letters, digits, - or _."),
+        ))
+    }
+}
+
+/// Checks an identity token.
+pub fn check_token(token: &str) -> Result<(), ChatError> {
+    if TOKEN_LEN.contains(&token.len()) && is_id_text(token) {
+        Ok(())
+    } else {
+        Err(ChatError::new(
+            ErrorCode::BadPayload,
+            format!(
+                "token must be {} to {} letters, digits, - or _.",
+                TOKEN_LEN.start(),
+                TOKEN_LEN.end()
+            ),
+        ))
+    }
+}
+
 /// Cleans a message the way the server will store it: drops control characters (except line
 /// breaks and tabs) and bidirectional overrides, then trims. Refuses empty and over-long text.
 pub fn clean_message(text: &str) -> Result<String, ChatError> {
@@ -75,6 +115,18 @@ mod tests {
             clean_message("a\u{0000}b\u{202E}c\u{2066}d\u{001B}[31m").unwrap(),
             "abcd[31m"
         );
+    }
+
+    #[test]
+    fn client_ids_and_tokens_are_short_ascii_words() {
+        assert!(check_client_id("c-1_A").is_ok());
+        assert!(check_client_id("").is_err());
+        assert!(check_client_id(&"a".repeat(MAX_CLIENT_ID_LEN + 1)).is_err());
+        assert!(check_client_id("a b").is_err());
+        assert!(check_client_id("é").is_err());
+        assert!(check_token(&"t".repeat(32)).is_ok());
+        assert!(check_token("short").is_err());
+        assert!(check_token(&format!("{}!", "t".repeat(20))).is_err());
     }
 
     #[test]

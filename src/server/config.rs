@@ -78,6 +78,20 @@ pub struct ChatSection {
     pub history_len: usize,
     /// Recent messages a client receives when it connects.
     pub history_on_connect: usize,
+    /// Where messages and names are kept: `sqlite` (durable) or `memory` (lost on restart).
+    pub storage: Storage,
+    /// The SQLite file (its directory is created when missing).
+    pub database: PathBuf,
+    /// Fsync every commit (survives power loss); without it a commit survives the process
+    /// being killed but not the machine losing power.
+    pub fsync: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Storage {
+    Sqlite,
+    Memory,
 }
 
 impl Default for ChatSection {
@@ -90,6 +104,9 @@ impl Default for ChatSection {
             peer_update_interval_ms: 50,
             history_len: 200,
             history_on_connect: 50,
+            storage: Storage::Sqlite,
+            database: PathBuf::from("data/chat.sqlite3"),
+            fsync: false,
         }
     }
 }

@@ -4,10 +4,10 @@
 pub mod config;
 
 mod chat;
-mod history;
 mod names;
 mod presence;
 mod site;
+mod store;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -22,13 +22,16 @@ pub use config::{Config, ConfigError};
 
 use crate::protocol::MAX_PAYLOAD_BYTES;
 use chat::Chat;
-use history::MemoryLog;
+use config::Storage;
+use store::{Identities, MemoryIdentities, MemoryLog, MessageLog, SqliteStore, StoreError};
 
 /// Why the server could not start or keep serving.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
     #[error(
         "cannot listen on {addr}: {source} (is another server running there? set LEPTOS_SITE_ADDR to another address)"
     )]
@@ -62,6 +65,7 @@ pub struct Server {
     listener: TcpListener,
     router: axum::Router,
     io: SocketIo,
+    chat: Chat,
     peer_sync: JoinHandle<()>,
 }
 
@@ -72,10 +76,19 @@ impl Server {
             .await
             .map_err(|source| ServerError::Bind { addr, source })?;
 
-        let chat = Chat::new(
-            Arc::new(MemoryLog::new(config.chat.history_len)),
-            config.chat.clone(),
-        );
+        let (log, identities): (Arc<dyn MessageLog>, Arc<dyn Identities>) =
+            match config.chat.storage {
+                Storage::Sqlite => {
+                    let store =
+                        Arc::new(SqliteStore::open(&config.chat.database, config.chat.fsync)?);
+                    (store.clone(), store)
+                }
+                Storage::Memory => (
+                    Arc::new(MemoryLog::new(config.chat.history_len)),
+                    Arc::new(MemoryIdentities::default()),
+                ),
+            };
+        let chat = Chat::new(log, identities, config.chat.clone()).await?;
         let (layer, io) = SocketIo::builder()
             .with_state(chat.clone())
             .ping_interval(config.chat.ping_interval())
@@ -87,13 +100,14 @@ impl Server {
             .ws_max_frame_size(MAX_PAYLOAD_BYTES as usize)
             .build_layer();
         Chat::attach(&io);
-        let peer_sync = tokio::spawn(chat.sync_peers(io.clone()));
+        let peer_sync = tokio::spawn(chat.clone().sync_peers(io.clone()));
 
         let router = site::router(&config.leptos_options()).layer(layer);
         Ok(Server {
             listener,
             router,
             io,
+            chat,
             peer_sync,
         })
     }
@@ -113,6 +127,7 @@ impl Server {
             listener,
             router,
             io,
+            chat,
             peer_sync,
         } = self;
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
@@ -125,7 +140,10 @@ impl Server {
                 io.close().await;
             })
             .await
-            .map_err(ServerError::Serve)
+            .map_err(ServerError::Serve)?;
+        chat.checkpoint().await?;
+        tracing::info!("stopped cleanly");
+        Ok(())
     }
 }
 

@@ -44,6 +44,11 @@ impl NameRegistry {
         name
     }
 
+    /// Marks a name as taken (a returning person's), so it is never handed to anyone else.
+    pub fn reserve(&mut self, name: String) {
+        self.in_use.insert(name);
+    }
+
     /// Gives a name back so it can be handed out again.
     pub fn release(&mut self, name: &str) {
         self.in_use.remove(name);

@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 
-/// Members of every room, in the order they joined.
+/// Members of every room, in the order they joined. A member may be connected several times
+/// (tabs, devices) and is listed once, until the last of those connections leaves.
 #[derive(Debug)]
 pub struct Presence<K> {
     rooms: HashMap<String, Room<K>>,
@@ -13,7 +14,14 @@ pub struct Presence<K> {
 
 #[derive(Debug)]
 struct Room<K> {
-    members: HashMap<K, (u64, String)>,
+    members: HashMap<K, Member>,
+}
+
+#[derive(Debug)]
+struct Member {
+    seq: u64,
+    name: String,
+    connections: usize,
 }
 
 impl<K> Default for Presence<K> {
@@ -26,32 +34,39 @@ impl<K> Default for Presence<K> {
 }
 
 impl<K: Hash + Eq + Clone> Presence<K> {
-    /// Adds `key` (a connection) to `room` under `name`; true when it was not there yet.
+    /// Counts one more connection of `key` in `room`; true when `key` was not listed before.
     pub fn join(&mut self, room: &str, key: K, name: String) -> bool {
         self.next_seq += 1;
         let seq = self.next_seq;
         let room = self.rooms.entry(room.to_owned()).or_insert_with(|| Room {
             members: HashMap::new(),
         });
-        match room.members.entry(key) {
-            std::collections::hash_map::Entry::Occupied(_) => false,
-            std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert((seq, name));
-                true
-            }
-        }
+        let member = room.members.entry(key).or_insert(Member {
+            seq,
+            name,
+            connections: 0,
+        });
+        member.connections += 1;
+        member.connections == 1
     }
 
-    /// Removes `key` from every room; returns the rooms it left.
-    pub fn leave_all(&mut self, key: &K) -> Vec<String> {
-        let mut left = Vec::new();
-        self.rooms.retain(|name, room| {
-            if room.members.remove(key).is_some() {
-                left.push(name.clone());
-            }
-            !room.members.is_empty()
-        });
-        left
+    /// Counts one connection of `key` out of `room`; true when that was its last one.
+    pub fn leave(&mut self, room_name: &str, key: &K) -> bool {
+        let Some(room) = self.rooms.get_mut(room_name) else {
+            return false;
+        };
+        let Some(member) = room.members.get_mut(key) else {
+            return false;
+        };
+        member.connections -= 1;
+        if member.connections > 0 {
+            return false;
+        }
+        room.members.remove(key);
+        if room.members.is_empty() {
+            self.rooms.remove(room_name);
+        }
+        true
     }
 
     /// The display names in `room`, in join order.
@@ -59,9 +74,9 @@ impl<K: Hash + Eq + Clone> Presence<K> {
         let Some(room) = self.rooms.get(room) else {
             return Vec::new();
         };
-        let mut members: Vec<&(u64, String)> = room.members.values().collect();
-        members.sort_unstable_by_key(|(seq, _)| *seq);
-        members.into_iter().map(|(_, name)| name.clone()).collect()
+        let mut members: Vec<&Member> = room.members.values().collect();
+        members.sort_unstable_by_key(|m| m.seq);
+        members.into_iter().map(|m| m.name.clone()).collect()
     }
 }
 
@@ -75,24 +90,32 @@ mod tests {
         assert!(p.join("general", 1, "red-fox".into()));
         assert!(p.join("general", 2, "blue-owl".into()));
         assert!(p.join("rust", 3, "teal-cat".into()));
-        assert!(!p.join("general", 1, "red-fox".into()));
         assert_eq!(p.names("general"), ["red-fox", "blue-owl"]);
         assert_eq!(p.names("rust"), ["teal-cat"]);
         assert_eq!(p.names("nowhere"), Vec::<String>::new());
     }
 
     #[test]
-    fn leaving_removes_from_every_room_and_forgets_empty_rooms() {
+    fn two_tabs_of_one_person_are_one_entry_until_both_leave() {
+        let mut p = Presence::default();
+        assert!(p.join("general", 1, "red-fox".into()));
+        assert!(!p.join("general", 1, "red-fox".into()));
+        assert!(p.join("general", 2, "blue-owl".into()));
+        assert_eq!(p.names("general"), ["red-fox", "blue-owl"]);
+        assert!(!p.leave("general", &1));
+        assert_eq!(p.names("general"), ["red-fox", "blue-owl"]);
+        assert!(p.leave("general", &1));
+        assert_eq!(p.names("general"), ["blue-owl"]);
+    }
+
+    #[test]
+    fn leaving_twice_or_elsewhere_changes_nothing_and_empty_rooms_go() {
         let mut p = Presence::default();
         p.join("general", 1, "red-fox".into());
-        p.join("rust", 1, "red-fox".into());
-        p.join("general", 2, "blue-owl".into());
-        let mut left = p.leave_all(&1);
-        left.sort();
-        assert_eq!(left, ["general", "rust"]);
-        assert_eq!(p.names("general"), ["blue-owl"]);
-        assert!(p.names("rust").is_empty());
-        assert!(!p.rooms.contains_key("rust"));
-        assert!(p.leave_all(&1).is_empty());
+        assert!(!p.leave("rust", &1));
+        assert!(!p.leave("general", &2));
+        assert!(p.leave("general", &1));
+        assert!(!p.leave("general", &1));
+        assert!(p.rooms.is_empty());
     }
 }

@@ -1,0 +1,175 @@
+//! The in-memory store: nothing survives a restart. For tests and benchmarks
+//! (`chat.storage = "memory"`).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Mutex, MutexGuard};
+
+use futures::future::{BoxFuture, ready};
+
+use super::{Appended, Entry, Identities, MessageLog, StoreError, now_ms};
+use crate::protocol::NewMessage;
+
+/// Keeps the last `capacity` messages of each room.
+pub struct MemoryLog {
+    capacity: usize,
+    rooms: Mutex<HashMap<String, RoomLog>>,
+}
+
+#[derive(Default)]
+struct RoomLog {
+    last_id: u64,
+    messages: VecDeque<(String, NewMessage)>,
+}
+
+impl MemoryLog {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity: capacity.max(1),
+            rooms: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl MessageLog for MemoryLog {
+    fn append<'a>(&'a self, entry: Entry<'a>) -> BoxFuture<'a, Result<Appended, StoreError>> {
+        let mut rooms = lock(&self.rooms);
+        let log = rooms.entry(entry.room.to_owned()).or_default();
+        if let Some(cid) = entry.client_id {
+            let earlier = log
+                .messages
+                .iter()
+                .find(|(author, m)| author == entry.author && m.client_id.as_deref() == Some(cid));
+            if let Some((_, message)) = earlier {
+                return Box::pin(ready(Ok(Appended {
+                    message: message.clone(),
+                    duplicate: true,
+                })));
+            }
+        }
+        log.last_id += 1;
+        let message = NewMessage {
+            sender: entry.sender.to_owned(),
+            message: entry.text,
+            room: entry.room.to_owned(),
+            id: log.last_id,
+            ts: now_ms(),
+            client_id: entry.client_id.map(str::to_owned),
+        };
+        if log.messages.len() == self.capacity {
+            log.messages.pop_front();
+        }
+        log.messages
+            .push_back((entry.author.to_owned(), message.clone()));
+        Box::pin(ready(Ok(Appended {
+            message,
+            duplicate: false,
+        })))
+    }
+
+    fn recent<'a>(
+        &'a self,
+        room: &'a str,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<NewMessage>, StoreError>> {
+        let rooms = lock(&self.rooms);
+        let recent = rooms
+            .get(room)
+            .map(|log| {
+                let skip = log.messages.len().saturating_sub(limit);
+                log.messages
+                    .iter()
+                    .skip(skip)
+                    .map(|(_, m)| m.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Box::pin(ready(Ok(recent)))
+    }
+
+    fn after<'a>(
+        &'a self,
+        room: &'a str,
+        after: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<NewMessage>, StoreError>> {
+        let rooms = lock(&self.rooms);
+        let found = rooms
+            .get(room)
+            .map(|log| {
+                log.messages
+                    .iter()
+                    .map(|(_, m)| m)
+                    .filter(|m| m.id > after)
+                    .take(limit)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        Box::pin(ready(Ok(found)))
+    }
+
+    fn checkpoint(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(ready(Ok(())))
+    }
+}
+
+/// Names by identity, in memory.
+#[derive(Default)]
+pub struct MemoryIdentities {
+    names: Mutex<HashMap<String, String>>,
+}
+
+impl Identities for MemoryIdentities {
+    fn name_of<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
+        Box::pin(ready(Ok(lock(&self.names).get(user).cloned())))
+    }
+
+    fn remember<'a>(
+        &'a self,
+        user: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        lock(&self.names).insert(user.to_owned(), name.to_owned());
+        Box::pin(ready(Ok(())))
+    }
+
+    fn all_names(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(ready(Ok(lock(&self.names).values().cloned().collect())))
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every update is a single insert, so a poisoned map is still consistent.
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::contract;
+    use super::*;
+
+    #[tokio::test]
+    async fn memory_log_keeps_the_contract() {
+        contract::ids_increase_by_one_per_room(&MemoryLog::new(10)).await;
+        contract::a_retry_with_the_same_client_id_is_stored_once(&MemoryLog::new(10)).await;
+        contract::recent_and_after_read_in_order(&MemoryLog::new(10)).await;
+        contract::names_are_remembered(&MemoryIdentities::default()).await;
+    }
+
+    #[tokio::test]
+    async fn only_the_newest_messages_are_kept() {
+        let log = MemoryLog::new(3);
+        for i in 0..5 {
+            log.append(Entry {
+                room: "general",
+                author: "u",
+                sender: "s",
+                text: format!("m{i}"),
+                client_id: None,
+            })
+            .await
+            .unwrap();
+        }
+        assert_eq!(log.recent("general", 10).await.unwrap().len(), 3);
+    }
+}

@@ -1,0 +1,175 @@
+//! Where messages and identities live, behind two small traits so the handlers do not care
+//! whether it is memory (tests, benchmarks), SQLite (the default) or, later, a shared store.
+//!
+//! The contract that makes delivery exact: [`MessageLog::append`] resolves only once the
+//! message is committed, with an id that increases by one per room, and an entry whose
+//! `(author, client_id)` was stored before comes back as that earlier message, marked as a
+//! duplicate, instead of being stored twice.
+
+mod memory;
+mod sqlite;
+
+use futures::future::BoxFuture;
+
+pub use memory::{MemoryIdentities, MemoryLog};
+pub use sqlite::SqliteStore;
+
+use crate::protocol::NewMessage;
+
+/// Why the store could not do what was asked.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    #[error("message store unavailable: {0}")]
+    Unavailable(String),
+    #[error("cannot open the database {path}: {reason}")]
+    Open { path: String, reason: String },
+}
+
+/// A message to store.
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
+    pub room: &'a str,
+    /// The stable identity of the sender (not shown to anyone).
+    pub author: &'a str,
+    /// The sender's display name at the time.
+    pub sender: &'a str,
+    pub text: String,
+    pub client_id: Option<&'a str>,
+}
+
+/// A stored message, and whether it had been stored before (a retry).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Appended {
+    pub message: NewMessage,
+    pub duplicate: bool,
+}
+
+pub trait MessageLog: Send + Sync + 'static {
+    /// Stores a message (or finds its earlier copy); resolves once it is committed.
+    fn append<'a>(&'a self, entry: Entry<'a>) -> BoxFuture<'a, Result<Appended, StoreError>>;
+
+    /// Up to `limit` most recent messages of `room`, oldest first.
+    fn recent<'a>(
+        &'a self,
+        room: &'a str,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<NewMessage>, StoreError>>;
+
+    /// Up to `limit` messages of `room` with ids after `after`, oldest first.
+    fn after<'a>(
+        &'a self,
+        room: &'a str,
+        after: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<NewMessage>, StoreError>>;
+
+    /// Makes everything committed durable and compact (before a clean exit).
+    fn checkpoint(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+}
+
+/// Display names of returning people, by their stable identity.
+pub trait Identities: Send + Sync + 'static {
+    fn name_of<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>>;
+
+    fn remember<'a>(
+        &'a self,
+        user: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Every remembered name, so nobody else is handed one of them.
+    fn all_names(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
+}
+
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// The behaviour every backend must show; each backend's tests run it.
+#[cfg(test)]
+pub(crate) mod contract {
+    use super::*;
+
+    fn entry<'a>(room: &'a str, author: &'a str, text: &str, cid: Option<&'a str>) -> Entry<'a> {
+        Entry {
+            room,
+            author,
+            sender: "red-fox",
+            text: text.to_owned(),
+            client_id: cid,
+        }
+    }
+
+    pub async fn ids_increase_by_one_per_room(log: &dyn MessageLog) {
+        let a1 = log
+            .append(entry("general", "u1", "one", None))
+            .await
+            .unwrap();
+        let b1 = log
+            .append(entry("rust", "u1", "other", None))
+            .await
+            .unwrap();
+        let a2 = log
+            .append(entry("general", "u2", "two", None))
+            .await
+            .unwrap();
+        assert_eq!((a1.message.id, b1.message.id, a2.message.id), (1, 1, 2));
+        assert!(a2.message.ts >= a1.message.ts && a1.message.ts > 0);
+        assert_eq!(a2.message.sender, "red-fox");
+        assert!(!a1.duplicate);
+    }
+
+    pub async fn a_retry_with_the_same_client_id_is_stored_once(log: &dyn MessageLog) {
+        let first = log
+            .append(entry("general", "u1", "hello", Some("c1")))
+            .await
+            .unwrap();
+        let again = log
+            .append(entry("general", "u1", "hello", Some("c1")))
+            .await
+            .unwrap();
+        assert!(!first.duplicate);
+        assert!(again.duplicate);
+        assert_eq!(again.message, first.message);
+        assert_eq!(again.message.client_id.as_deref(), Some("c1"));
+        // Another author may use the same client id.
+        let other = log
+            .append(entry("general", "u2", "hello", Some("c1")))
+            .await
+            .unwrap();
+        assert!(!other.duplicate);
+        assert_eq!(log.recent("general", 10).await.unwrap().len(), 2);
+    }
+
+    pub async fn recent_and_after_read_in_order(log: &dyn MessageLog) {
+        for i in 1..=5 {
+            log.append(entry("general", "u1", &format!("m{i}"), None))
+                .await
+                .unwrap();
+        }
+        let texts = |v: Vec<NewMessage>| v.into_iter().map(|m| m.message).collect::<Vec<_>>();
+        assert_eq!(texts(log.recent("general", 2).await.unwrap()), ["m4", "m5"]);
+        assert_eq!(
+            texts(log.after("general", 2, 2).await.unwrap()),
+            ["m3", "m4"]
+        );
+        assert!(log.after("general", 5, 10).await.unwrap().is_empty());
+        assert!(log.recent("empty", 10).await.unwrap().is_empty());
+    }
+
+    pub async fn names_are_remembered(ids: &dyn Identities) {
+        assert_eq!(ids.name_of("u1").await.unwrap(), None);
+        ids.remember("u1", "teal-otter").await.unwrap();
+        ids.remember("u2", "red-fox").await.unwrap();
+        assert_eq!(
+            ids.name_of("u1").await.unwrap().as_deref(),
+            Some("teal-otter")
+        );
+        let mut all = ids.all_names().await.unwrap();
+        all.sort();
+        assert_eq!(all, ["red-fox", "teal-otter"]);
+    }
+}

@@ -1,0 +1,472 @@
+//! The default store: one SQLite file in WAL mode.
+//!
+//! All writes go through one writer thread that takes whatever is queued, writes it in one
+//! transaction and only then answers each caller (group commit: a burst of messages costs one
+//! commit). Reads use a second connection, which WAL lets run beside the writer.
+//!
+//! Durability: `synchronous = NORMAL` in WAL mode means a committed transaction survives the
+//! process being killed (kill -9, a panic, an OOM kill): it is in the WAL file, in the OS page
+//! cache. Only a power loss or kernel crash can lose the last commits; `chat.fsync = true`
+//! selects `synchronous = FULL`, which fsyncs every commit, for that case.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use futures::future::BoxFuture;
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Appended, Entry, Identities, MessageLog, StoreError, now_ms};
+use crate::protocol::NewMessage;
+
+/// Most writes taken into one transaction.
+const MAX_BATCH: usize = 512;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS messages (
+    room      TEXT    NOT NULL,
+    id        INTEGER NOT NULL,
+    ts        INTEGER NOT NULL,
+    author    TEXT    NOT NULL,
+    sender    TEXT    NOT NULL,
+    text      TEXT    NOT NULL,
+    client_id TEXT,
+    PRIMARY KEY (room, id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS messages_by_client
+    ON messages (author, client_id) WHERE client_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS users (
+    user    TEXT PRIMARY KEY,
+    name    TEXT NOT NULL,
+    created INTEGER NOT NULL
+) WITHOUT ROWID;
+";
+
+enum Write {
+    Append {
+        room: String,
+        author: String,
+        sender: String,
+        text: String,
+        client_id: Option<String>,
+        reply: oneshot::Sender<Result<Appended, StoreError>>,
+    },
+    Remember {
+        user: String,
+        name: String,
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
+    Checkpoint {
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
+}
+
+pub struct SqliteStore {
+    writes: mpsc::UnboundedSender<Write>,
+    reader: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating it and its directory if needed) the database at `path`.
+    pub fn open(path: &Path, fsync: bool) -> Result<SqliteStore, StoreError> {
+        let open_error = |reason: String| StoreError::Open {
+            path: path.display().to_string(),
+            reason,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| open_error(e.to_string()))?;
+        }
+        let writer = Connection::open(path).map_err(|e| open_error(e.to_string()))?;
+        let sync = if fsync { "FULL" } else { "NORMAL" };
+        writer
+            .execute_batch(&format!(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; \
+                 PRAGMA busy_timeout = 5000; {SCHEMA}"
+            ))
+            .map_err(|e| open_error(e.to_string()))?;
+        let reader = Connection::open(path).map_err(|e| open_error(e.to_string()))?;
+        reader
+            .execute_batch("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;")
+            .map_err(|e| open_error(e.to_string()))?;
+
+        let (writes, queue) = mpsc::unbounded_channel();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || write_loop(writer, queue))
+            .map_err(|e| open_error(e.to_string()))?;
+        Ok(SqliteStore {
+            writes,
+            reader: Arc::new(Mutex::new(reader)),
+        })
+    }
+
+    async fn write<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Write,
+    ) -> Result<T, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.writes
+            .send(make(reply))
+            .map_err(|_| unavailable("the writer has stopped"))?;
+        answer
+            .await
+            .map_err(|_| unavailable("the writer stopped before answering"))?
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        query: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let reader = self.reader.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = reader.lock().unwrap_or_else(|e| e.into_inner());
+            query(&conn).map_err(unavailable)
+        })
+        .await
+        .map_err(unavailable)?
+    }
+}
+
+fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+impl MessageLog for SqliteStore {
+    fn append<'a>(&'a self, entry: Entry<'a>) -> BoxFuture<'a, Result<Appended, StoreError>> {
+        Box::pin(self.write(move |reply| Write::Append {
+            room: entry.room.to_owned(),
+            author: entry.author.to_owned(),
+            sender: entry.sender.to_owned(),
+            text: entry.text,
+            client_id: entry.client_id.map(str::to_owned),
+            reply,
+        }))
+    }
+
+    fn recent<'a>(
+        &'a self,
+        room: &'a str,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<NewMessage>, StoreError>> {
+        let room = room.to_owned();
+        Box::pin(self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT room, id, ts, sender, text, client_id FROM messages
+                 WHERE room = ?1 ORDER BY id DESC LIMIT ?2",
+            )?;
+            let mut found = stmt
+                .query_map(params![room, limit as i64], row_to_message)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            found.reverse();
+            Ok(found)
+        }))
+    }
+
+    fn after<'a>(
+        &'a self,
+        room: &'a str,
+        after: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<NewMessage>, StoreError>> {
+        let room = room.to_owned();
+        Box::pin(self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT room, id, ts, sender, text, client_id FROM messages
+                 WHERE room = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+            )?;
+            stmt.query_map(params![room, after as i64, limit as i64], row_to_message)?
+                .collect()
+        }))
+    }
+
+    fn checkpoint(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.write(|reply| Write::Checkpoint { reply }))
+    }
+}
+
+impl Identities for SqliteStore {
+    fn name_of<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
+        let user = user.to_owned();
+        Box::pin(self.read(move |conn| {
+            conn.prepare_cached("SELECT name FROM users WHERE user = ?1")?
+                .query_row([user], |row| row.get(0))
+                .optional()
+        }))
+    }
+
+    fn remember<'a>(
+        &'a self,
+        user: &'a str,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.write(move |reply| Write::Remember {
+            user: user.to_owned(),
+            name: name.to_owned(),
+            reply,
+        }))
+    }
+
+    fn all_names(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(self.read(|conn| {
+            conn.prepare("SELECT name FROM users")?
+                .query_map([], |row| row.get(0))?
+                .collect()
+        }))
+    }
+}
+
+fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<NewMessage> {
+    Ok(NewMessage {
+        room: row.get(0)?,
+        id: row.get::<_, i64>(1)? as u64,
+        ts: row.get::<_, i64>(2)? as u64,
+        sender: row.get(3)?,
+        message: row.get(4)?,
+        client_id: row.get(5)?,
+    })
+}
+
+/// An answer to send once the batch's transaction has committed.
+enum Answer {
+    Appended(oneshot::Sender<Result<Appended, StoreError>>, Appended),
+    Done(oneshot::Sender<Result<(), StoreError>>),
+}
+
+fn write_loop(mut conn: Connection, mut queue: mpsc::UnboundedReceiver<Write>) {
+    // Next id per room, read from the table the first time a room is written.
+    let mut last_ids: HashMap<String, u64> = HashMap::new();
+    while let Some(first) = queue.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(write) => batch.push(write),
+                Err(_) => break,
+            }
+        }
+        let mut checkpoints = Vec::new();
+        let mut answers = Vec::with_capacity(batch.len());
+        let committed = conn.transaction().and_then(|tx| {
+            for write in batch {
+                match write {
+                    Write::Append {
+                        room,
+                        author,
+                        sender,
+                        text,
+                        client_id,
+                        reply,
+                    } => {
+                        let stored =
+                            append(&tx, &mut last_ids, room, author, sender, text, client_id)?;
+                        answers.push(Answer::Appended(reply, stored));
+                    }
+                    Write::Remember { user, name, reply } => {
+                        tx.execute(
+                            "INSERT INTO users (user, name, created) VALUES (?1, ?2, ?3)
+                             ON CONFLICT (user) DO UPDATE SET name = excluded.name",
+                            params![user, name, now_ms() as i64],
+                        )?;
+                        answers.push(Answer::Done(reply));
+                    }
+                    Write::Checkpoint { reply } => checkpoints.push(reply),
+                }
+            }
+            tx.commit()
+        });
+        match committed {
+            Ok(()) => {
+                // A caller that gave up waiting no longer needs its answer: ignore send errors.
+                for answer in answers {
+                    match answer {
+                        Answer::Appended(reply, stored) => drop(reply.send(Ok(stored))),
+                        Answer::Done(reply) => drop(reply.send(Ok(()))),
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "write transaction failed");
+                // Ids handed out in the failed transaction were never stored.
+                last_ids.clear();
+                let error = unavailable(&e);
+                for answer in answers {
+                    match answer {
+                        Answer::Appended(reply, _) => drop(reply.send(Err(error.clone()))),
+                        Answer::Done(reply) => drop(reply.send(Err(error.clone()))),
+                    }
+                }
+            }
+        }
+        for reply in checkpoints {
+            let result = conn
+                .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+                .map_err(unavailable);
+            let _ = reply.send(result);
+        }
+    }
+}
+
+fn append(
+    tx: &Transaction<'_>,
+    last_ids: &mut HashMap<String, u64>,
+    room: String,
+    author: String,
+    sender: String,
+    text: String,
+    client_id: Option<String>,
+) -> rusqlite::Result<Appended> {
+    if let Some(cid) = &client_id {
+        let earlier = tx
+            .prepare_cached(
+                "SELECT room, id, ts, sender, text, client_id FROM messages
+                 WHERE author = ?1 AND client_id = ?2",
+            )?
+            .query_row(params![author, cid], row_to_message)
+            .optional()?;
+        if let Some(message) = earlier {
+            return Ok(Appended {
+                message,
+                duplicate: true,
+            });
+        }
+    }
+    let last = match last_ids.get(&room) {
+        Some(last) => *last,
+        None => tx
+            .prepare_cached("SELECT COALESCE(MAX(id), 0) FROM messages WHERE room = ?1")?
+            .query_row([&room], |row| row.get::<_, i64>(0))? as u64,
+    };
+    let message = NewMessage {
+        sender,
+        message: text,
+        room,
+        id: last + 1,
+        ts: now_ms(),
+        client_id,
+    };
+    tx.prepare_cached(
+        "INSERT INTO messages (room, id, ts, author, sender, text, client_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        message.room,
+        message.id as i64,
+        message.ts as i64,
+        author,
+        message.sender,
+        message.message,
+        message.client_id,
+    ])?;
+    last_ids.insert(message.room.clone(), message.id);
+    Ok(Appended {
+        message,
+        duplicate: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::contract;
+    use super::*;
+
+    fn temp_db(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "chat-test-{}-{name}-{}",
+            std::process::id(),
+            now_ms()
+        ));
+        dir.join("chat.sqlite3")
+    }
+
+    #[tokio::test]
+    async fn sqlite_store_keeps_the_contract() {
+        let open = |n| SqliteStore::open(&temp_db(n), false).unwrap();
+        contract::ids_increase_by_one_per_room(&open("ids")).await;
+        contract::a_retry_with_the_same_client_id_is_stored_once(&open("retry")).await;
+        contract::recent_and_after_read_in_order(&open("read")).await;
+        contract::names_are_remembered(&open("names")).await;
+    }
+
+    #[tokio::test]
+    async fn messages_and_names_survive_reopening_and_ids_continue() {
+        let path = temp_db("reopen");
+        {
+            let store = SqliteStore::open(&path, false).unwrap();
+            for text in ["one", "two"] {
+                store
+                    .append(Entry {
+                        room: "general",
+                        author: "u1",
+                        sender: "red-fox",
+                        text: text.into(),
+                        client_id: None,
+                    })
+                    .await
+                    .unwrap();
+            }
+            store.remember("u1", "red-fox").await.unwrap();
+            store.checkpoint().await.unwrap();
+        }
+        let store = SqliteStore::open(&path, false).unwrap();
+        let texts: Vec<String> = store
+            .recent("general", 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.message)
+            .collect();
+        assert_eq!(texts, ["one", "two"]);
+        assert_eq!(
+            store.name_of("u1").await.unwrap().as_deref(),
+            Some("red-fox")
+        );
+        let next = store
+            .append(Entry {
+                room: "general",
+                author: "u1",
+                sender: "red-fox",
+                text: "three".into(),
+                client_id: None,
+            })
+            .await
+            .unwrap();
+        assert_eq!(next.message.id, 3);
+    }
+
+    #[tokio::test]
+    async fn concurrent_appends_get_distinct_consecutive_ids() {
+        let store = Arc::new(SqliteStore::open(&temp_db("burst"), false).unwrap());
+        let tasks = (0..200).map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .append(Entry {
+                        room: "general",
+                        author: "u",
+                        sender: "s",
+                        text: format!("m{i}"),
+                        client_id: None,
+                    })
+                    .await
+                    .unwrap()
+                    .message
+                    .id
+            })
+        });
+        let mut ids: Vec<u64> = futures::future::join_all(tasks)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        ids.sort_unstable();
+        assert_eq!(ids, (1..=200).collect::<Vec<u64>>());
+    }
+
+    #[test]
+    fn an_unusable_path_is_a_clear_error() {
+        let err = SqliteStore::open(Path::new("/proc/no/such/dir/chat.sqlite3"), false)
+            .err()
+            .expect("cannot open");
+        assert!(err.to_string().contains("/proc/no/such/dir"), "{err}");
+    }
+}

@@ -1,0 +1,289 @@
+//! A chat client over a real WebSocket, built on the crate's own protocol session, and ways
+//! to start the server: in this process on port 0, or as the real binary (to kill it).
+#![allow(dead_code)] // each test binary uses part of this
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use chat::client::session::{Action, Session};
+use chat::protocol::{Auth, ChatError, DEFAULT_ROOM, NewMessage, ServerEvent};
+use chat::server::{Config, Server};
+use futures::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const WAIT: Duration = Duration::from_secs(5);
+
+/// The server in this process, on port 0, keeping everything in memory.
+pub async fn start_server() -> SocketAddr {
+    let mut config = Config::default();
+    config.leptos.site_addr = "127.0.0.1:0".parse().unwrap();
+    config.leptos.hash_files = false;
+    config.chat.peer_update_interval_ms = 20;
+    config.chat.storage = chat::server::config::Storage::Memory;
+    let server = Server::bind(config).await.expect("server binds port 0");
+    let addr = server.local_addr();
+    tokio::spawn(server.serve(std::future::pending()));
+    addr
+}
+
+/// The real server binary, on a port of its own, storing in `dir`.
+pub struct Process {
+    pub addr: SocketAddr,
+    pub database: PathBuf,
+    child: Option<Child>,
+}
+
+impl Process {
+    pub fn free_port() -> SocketAddr {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    }
+
+    pub async fn start(addr: SocketAddr, database: &Path) -> Process {
+        let child = Command::new(env!("CARGO_BIN_EXE_chat"))
+            .env(
+                "CHAT_CONFIG",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml"),
+            )
+            .env("LEPTOS_SITE_ADDR", addr.to_string())
+            .env("LEPTOS_HASH_FILES", "false")
+            .env("CHAT_DATABASE", database)
+            .env("CHAT_PEER_UPDATE_INTERVAL_MS", "20")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("server binary starts");
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while TcpStream::connect(addr).await.is_err() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "server did not listen"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Process {
+            addr,
+            database: database.to_owned(),
+            child: Some(child),
+        }
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    pub fn kill_9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("kill");
+            child.wait().expect("reaped");
+        }
+    }
+
+    /// SIGTERM, then waits for a clean exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        child.wait().expect("exits")
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill_9();
+    }
+}
+
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "chat-it-{}-{name}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A chat client over a real WebSocket, recording everything the server tells it.
+pub struct Client {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    session: Session,
+    token: Option<String>,
+    pub name: String,
+    pub peers: Vec<String>,
+    /// Live `newMessage` events, in arrival order.
+    pub messages: Vec<NewMessage>,
+    /// Messages from `history` events, in arrival order.
+    pub history: Vec<NewMessage>,
+    /// Everything seen, by id: what a person would have on screen.
+    pub view: BTreeMap<u64, NewMessage>,
+    /// Where this client's knowledge of the room starts (history it was not sent is older).
+    pub base: Option<u64>,
+    pub errors: Vec<ChatError>,
+    pub acks: Vec<(u64, Result<u64, ChatError>)>,
+    pub refused: Option<String>,
+    pub closed: bool,
+    next_client_id: u64,
+}
+
+impl Client {
+    /// Connects anonymously (like the tutorial's client) and waits to be named.
+    pub async fn connect(addr: SocketAddr) -> Client {
+        Client::connect_as(addr, None).await
+    }
+
+    /// Connects with an identity token and waits to be named.
+    pub async fn connect_as(addr: SocketAddr, token: Option<&str>) -> Client {
+        let mut client = Client::open(addr, token.map(str::to_owned), Auth::default()).await;
+        client.until(|c| !c.name.is_empty()).await;
+        client
+    }
+
+    /// Opens a connection presenting `token` without waiting for anything.
+    pub async fn connect_as_unchecked(addr: SocketAddr, token: &str) -> Client {
+        Client::open(addr, Some(token.to_owned()), Auth::default()).await
+    }
+
+    /// Drops the connection, as a network failure would.
+    pub async fn close(&mut self) {
+        let _ = self.ws.close(None).await;
+        self.closed = true;
+    }
+
+    async fn open(addr: SocketAddr, token: Option<String>, mut auth: Auth) -> Client {
+        auth.token = token.clone();
+        let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
+        let (ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("websocket opens");
+        Client {
+            ws,
+            session: Session::new(auth),
+            token,
+            name: String::new(),
+            peers: Vec::new(),
+            messages: Vec::new(),
+            history: Vec::new(),
+            view: BTreeMap::new(),
+            base: None,
+            errors: Vec::new(),
+            acks: Vec::new(),
+            refused: None,
+            closed: false,
+            next_client_id: 0,
+        }
+    }
+
+    /// Opens a fresh connection with the same token, telling the server the last id it has.
+    pub async fn reconnect(&mut self, addr: SocketAddr) {
+        let mut auth = Auth::default();
+        auth.last_seen
+            .insert(DEFAULT_ROOM.into(), self.last_contiguous());
+        let fresh = Client::open(addr, self.token.clone(), auth).await;
+        self.ws = fresh.ws;
+        self.session = fresh.session;
+        self.name.clear();
+        self.closed = false;
+        self.until(|c| !c.name.is_empty()).await;
+    }
+
+    /// The highest id up to which this client has every message.
+    pub fn last_contiguous(&self) -> u64 {
+        let mut last = self.base.unwrap_or(0);
+        while self.view.contains_key(&(last + 1)) {
+            last += 1;
+        }
+        last
+    }
+
+    /// Handles frames until `done` holds; panics after [`WAIT`].
+    pub async fn until(&mut self, done: impl Fn(&Client) -> bool) {
+        self.until_for(WAIT, done).await
+    }
+
+    pub async fn until_for(&mut self, wait: Duration, done: impl Fn(&Client) -> bool) {
+        let deadline = tokio::time::Instant::now() + wait;
+        while !done(self) {
+            let frame = tokio::time::timeout_at(deadline, self.ws.next())
+                .await
+                .unwrap_or_else(|_| panic!("{}: timed out waiting", self.name));
+            match frame {
+                Some(Ok(Message::Text(text))) => self.handle(&text).await,
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => {
+                    self.closed = true;
+                    return;
+                }
+            }
+        }
+    }
+
+    async fn handle(&mut self, text: &str) {
+        match self.session.on_frame(text).expect("valid frame") {
+            Action::Send(reply) => self.send_raw(&reply).await,
+            Action::Event(ServerEvent::NameGenerated(n)) => self.name = n.0,
+            Action::Event(ServerEvent::UpdatePeers(p)) => self.peers = p.0,
+            Action::Event(ServerEvent::NewMessage(m)) => {
+                let gap = self.base.is_some() && m.id > self.last_contiguous() + 1;
+                self.view.insert(m.id, m.clone());
+                self.messages.push(m);
+                if gap {
+                    let frame = self.session.resync(DEFAULT_ROOM, self.last_contiguous());
+                    self.send_raw(&frame).await;
+                }
+            }
+            Action::Event(ServerEvent::History(h)) => {
+                self.base.get_or_insert(h.after);
+                for m in &h.messages {
+                    self.view.insert(m.id, m.clone());
+                }
+                self.history.extend(h.messages);
+            }
+            Action::Event(ServerEvent::ChatError(e)) => self.errors.push(e),
+            Action::Acked { ack, result } => self.acks.push((ack, result)),
+            Action::Joined | Action::Nothing => {}
+            Action::Refused(r) => {
+                self.refused = Some(r);
+                self.closed = true;
+            }
+            Action::Closed => self.closed = true,
+        }
+    }
+
+    pub async fn send_raw(&mut self, text: &str) {
+        // A send on a dead link shows up as `closed` on the next read.
+        let _ = self.ws.send(Message::Text(text.into())).await;
+    }
+
+    /// Sends a message with a fresh client id and waits for the server's answer.
+    pub async fn say(&mut self, text: &str) -> Result<u64, ChatError> {
+        self.next_client_id += 1;
+        let cid = format!("{}-{}", self.name, self.next_client_id);
+        self.say_with_id(text, &cid).await.expect("still connected")
+    }
+
+    /// Sends a message with the given client id; `None` when the link dropped before the ack.
+    pub async fn say_with_id(&mut self, text: &str, cid: &str) -> Option<Result<u64, ChatError>> {
+        let (ack, frame) = self.session.send_message(text, cid).expect("valid message");
+        self.send_raw(&frame).await;
+        self.until(|c| c.closed || c.acks.iter().any(|(a, _)| *a == ack))
+            .await;
+        let pos = self.acks.iter().position(|(a, _)| *a == ack)?;
+        Some(self.acks.remove(pos).1)
+    }
+
+    pub fn peer_set(&self) -> std::collections::BTreeSet<String> {
+        self.peers.iter().cloned().collect()
+    }
+
+    pub fn texts(&self) -> Vec<&str> {
+        self.messages.iter().map(|m| m.message.as_str()).collect()
+    }
+}
