@@ -5,6 +5,7 @@ import { BASE_URL, chromiumLaunch, serverCommand, serverEnv, E2E_PORT } from "./
 // Chromium is Debian's, since Playwright cannot download its own browsers here.
 export default defineConfig({
   testDir: "./tests",
+  globalSetup: "./tests/support/global-setup.ts",
   outputDir: "./test-results",
   timeout: 30_000,
   expect: { timeout: 5_000 },

@@ -30,7 +30,7 @@ for (const [label, transports] of [
     const node = await tutorialClient(transports as string[] | undefined);
 
     await expect.poll(() => peers(ann.page)).toContain(node.name);
-    await expect.poll(() => node.peers()).toEqual([ann.name, node.name].sort());
+    await expect.poll(() => node.peers()).toEqual(expect.arrayContaining([ann.name, node.name]));
 
     node.socket.emit("message", "hello from node");
     await expect(messageLine(ann.page, node.name, "hello from node")).toHaveCount(1);
@@ -44,7 +44,7 @@ for (const [label, transports] of [
     }
 
     node.socket.disconnect();
-    await expect.poll(() => peers(ann.page)).toEqual([ann.name]);
+    await expect.poll(() => peers(ann.page)).not.toContain(node.name);
     await ann.context.close();
   });
 }

@@ -1,62 +1,94 @@
-//! The browser transport: a gloo-net WebSocket to `/socket.io/` on the page's own host,
-//! driven by [`Session`], with liveness checks and reconnection with backoff.
+//! The browser transport: Socket.IO over a gloo-net WebSocket to `/socket.io/` on the page's
+//! own host, falling back to Engine.IO HTTP long-polling when WebSocket cannot be opened
+//! (and trying WebSocket again every minute), driven by [`Session`], with liveness checks,
+//! reconnection with backoff, the identity token, and gapless resync through [`Cursor`].
 //!
-//! Messages are sent one at a time, each waiting for its ack, so a person's messages reach
-//! the room in the order they were typed.
+//! My messages go out one at a time, each waiting for its ack, so they reach the room in the
+//! order they were typed; one still unconfirmed when the link drops is sent again with the
+//! same client id after reconnecting, which the server stores only once.
 
-use std::collections::VecDeque;
+use std::sync::OnceLock;
 use std::time::Duration;
 
-use futures::channel::mpsc::UnboundedReceiver;
-use futures::future::{AbortHandle, Abortable};
+use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
+use futures::future::{AbortHandle, Abortable, Fuse};
 use futures::{FutureExt, SinkExt, StreamExt};
+use gloo_net::http::Request;
 use gloo_net::websocket::Message;
 use gloo_net::websocket::futures::WebSocket;
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::session::{Action, Session, backoff};
+use super::session::{Action, Cursor, Session, backoff};
 use super::{Chat, Status, merge_messages};
-use crate::protocol::ServerEvent;
+use crate::protocol::{Auth, DEFAULT_ROOM, ErrorCode, ServerEvent};
+
+/// While on long-polling, how often to check whether WebSocket works again.
+const WEBSOCKET_RETRY: Duration = Duration::from_secs(60);
+/// Where the identity token is kept.
+const TOKEN_KEY: &str = "chat.token";
+/// Engine.IO's separator between packets in one polling body.
+const RECORD_SEPARATOR: char = '\u{1e}';
 
 /// Starts the connection task; it ends when the owning component is cleaned up.
-pub fn start(chat: Chat, outgoing: UnboundedReceiver<String>) {
+pub fn start(chat: Chat, woken: UnboundedReceiver<()>) {
     let (abort, registration) = AbortHandle::new_pair();
     spawn_local(async move {
-        let _ = Abortable::new(run(chat, outgoing), registration).await;
+        let _ = Abortable::new(run(chat, woken), registration).await;
     });
     on_cleanup(move || abort.abort());
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Transport {
+    WebSocket,
+    Polling,
 }
 
 /// How one connection ended.
 enum End {
     /// The page is going away: stop for good.
     Stopped,
-    /// The link was lost; `joined` tells whether it had worked (then backoff starts over).
-    Lost { joined: bool },
+    /// The link was lost. `opened`: the server's handshake arrived; `joined`: chatting worked.
+    Lost { opened: bool, joined: bool },
+    /// On long-polling, and WebSocket works again: reconnect over it.
+    Upgrade,
 }
 
-async fn run(chat: Chat, mut outgoing: UnboundedReceiver<String>) {
-    let Some(url) = socket_url() else {
+async fn run(chat: Chat, mut woken: UnboundedReceiver<()>) {
+    let Some(base) = page_base() else {
         chat.error
             .set(Some("Cannot tell this page's address.".into()));
         return;
     };
-    let mut queue = VecDeque::new();
+    let token = identity_token();
+    let mut cursor = Cursor::default();
+    let mut transport = Transport::WebSocket;
     let mut attempt = 0u32;
     loop {
-        match connect_once(&url, chat, &mut outgoing, &mut queue).await {
+        chat.polling.set(transport == Transport::Polling);
+        match connect_once(&base, &token, transport, chat, &mut woken, &mut cursor).await {
             End::Stopped => return,
-            End::Lost { joined } => {
+            End::Upgrade => {
+                transport = Transport::WebSocket;
+                continue;
+            }
+            End::Lost { opened: false, .. } if transport == Transport::WebSocket => {
+                // WebSocket did not get through (a proxy, a firewall): try long-polling now.
+                transport = Transport::Polling;
+                continue;
+            }
+            End::Lost { joined, .. } => {
                 if joined {
                     attempt = 0;
                 }
+                transport = Transport::WebSocket;
             }
         }
         attempt += 1;
         let delay = backoff(attempt, js_sys::Math::random());
-        let delay_ms = delay.as_millis().min(u32::MAX as u128) as u32;
+        let delay_ms = millis(delay);
         chat.status.set(Status::Reconnecting { attempt, delay_ms });
         TimeoutFuture::new(delay_ms).await;
         chat.status.set(Status::Connecting);
@@ -64,33 +96,47 @@ async fn run(chat: Chat, mut outgoing: UnboundedReceiver<String>) {
 }
 
 async fn connect_once(
-    url: &str,
+    base: &Base,
+    token: &str,
+    transport: Transport,
     chat: Chat,
-    outgoing: &mut UnboundedReceiver<String>,
-    queue: &mut VecDeque<String>,
+    woken: &mut UnboundedReceiver<()>,
+    cursor: &mut Cursor,
 ) -> End {
-    let socket = match WebSocket::open(url) {
-        Ok(socket) => socket,
-        Err(e) => {
-            leptos::logging::warn!("cannot open {url}: {e}");
-            return End::Lost { joined: false };
-        }
+    let link = match transport {
+        Transport::WebSocket => Link::websocket(&base.websocket_url()),
+        Transport::Polling => Link::polling(&base.polling_url()).await,
     };
-    let (mut write, read) = socket.split();
-    let mut read = read.fuse();
-    let mut session = Session::new();
-    let mut in_flight: Option<u64> = None;
-    let mut deadline = sleep(session.liveness()).fuse();
+    let Some(mut link) = link else {
+        return End::Lost {
+            opened: false,
+            joined: false,
+        };
+    };
+    let mut auth = Auth {
+        token: Some(token.to_owned()),
+        ..Auth::default()
+    };
+    if let Some(position) = cursor.position() {
+        auth.last_seen.insert(DEFAULT_ROOM.into(), position);
+    }
+    let mut session = Session::new(auth);
+    let mut in_flight: Option<(u64, String)> = None;
+    let mut deadline = sleep(session.liveness());
+    let mut probe = match transport {
+        Transport::Polling => sleep(WEBSOCKET_RETRY),
+        Transport::WebSocket => Fuse::terminated(),
+    };
+    let lost = |s: &Session| End::Lost {
+        opened: s.is_open(),
+        joined: s.is_joined(),
+    };
 
-    let end = loop {
+    loop {
         futures::select! {
-            frame = read.next() => {
-                let text = match frame {
-                    Some(Ok(Message::Text(text))) => text,
-                    Some(Ok(Message::Bytes(_))) => continue,
-                    Some(Err(_)) | None => break End::Lost { joined: session.is_joined() },
-                };
-                deadline = sleep(session.liveness()).fuse();
+            text = link.incoming.next() => {
+                let Some(text) = text else { return lost(&session) };
+                deadline = sleep(session.liveness());
                 let action = match session.on_frame(&text) {
                     Ok(action) => action,
                     Err(e) => {
@@ -99,90 +145,332 @@ async fn connect_once(
                     }
                 };
                 match action {
-                    Action::Send(reply) => {
-                        if write.send(Message::Text(reply)).await.is_err() {
-                            break End::Lost { joined: session.is_joined() };
-                        }
-                    }
+                    Action::Send(reply) => link.send(reply),
                     Action::Joined => chat.status.set(Status::Online),
                     Action::Refused(reason) => {
                         chat.error.set(Some(format!("The server refused the connection: {reason}")));
-                        break End::Lost { joined: false };
+                        return End::Lost { opened: true, joined: false };
                     }
-                    Action::Event(event) => apply(chat, event),
+                    Action::Event(event) => {
+                        if let Some(after) = apply(chat, cursor, event) {
+                            link.send(session.resync(DEFAULT_ROOM, after));
+                        }
+                    }
                     Action::Acked { ack, result } => {
-                        if in_flight == Some(ack) {
-                            in_flight = None;
-                            queue.pop_front();
-                        }
-                        if let Err(e) = result {
-                            chat.error.set(Some(e.message));
+                        if let Some((_, client_id)) = in_flight.take_if(|(a, _)| *a == ack) {
+                            settle(chat, &client_id, result.map(|_| ()));
                         }
                     }
-                    Action::Closed => break End::Lost { joined: session.is_joined() },
+                    Action::Closed => return lost(&session),
                     Action::Nothing => {}
                 }
             }
-            text = outgoing.next() => match text {
-                Some(text) => queue.push_back(text),
-                None => break End::Stopped,
-            },
-            () = deadline => break End::Lost { joined: session.is_joined() },
-        }
-        if let (true, None, Some(text)) = (session.is_joined(), in_flight, queue.front()) {
-            match session.send_message(text) {
-                Ok((ack, frame)) => {
-                    if write.send(Message::Text(frame)).await.is_err() {
-                        break End::Lost { joined: true };
-                    }
-                    in_flight = Some(ack);
+            kick = woken.next() => {
+                if kick.is_none() {
+                    return End::Stopped;
                 }
-                Err(e) => {
-                    chat.error.set(Some(e.message));
-                    queue.pop_front();
+            }
+            () = deadline => return lost(&session),
+            () = probe => {
+                if websocket_works(&base.websocket_url()).await {
+                    return End::Upgrade;
+                }
+                probe = sleep(WEBSOCKET_RETRY);
+            }
+        }
+        if session.is_joined() && in_flight.is_none() {
+            let next = chat.outgoing.with_untracked(|list| {
+                list.iter()
+                    .find(|o| o.failed.is_none())
+                    .map(|o| (o.client_id.clone(), o.text.clone()))
+            });
+            if let Some((client_id, text)) = next {
+                match session.send_message(&text, &client_id) {
+                    Ok((ack, frame)) => {
+                        link.send(frame);
+                        in_flight = Some((ack, client_id));
+                    }
+                    Err(e) => settle(chat, &client_id, Err(e)),
                 }
             }
         }
-    };
-    if in_flight.is_some() {
-        chat.error.set(Some(
-            "Connection lost before the server confirmed your last message.".into(),
-        ));
-        queue.pop_front();
     }
-    // Messages still queued go out, in order, once the next connection has joined.
-    let _ = write.close().await;
-    end
 }
 
-fn apply(chat: Chat, event: ServerEvent) {
+/// Applies a server event to the signals; returns where to resync from when ids jumped.
+fn apply(chat: Chat, cursor: &mut Cursor, event: ServerEvent) -> Option<u64> {
     match event {
         ServerEvent::NameGenerated(name) => chat.me.set(Some(name.0)),
         ServerEvent::UpdatePeers(peers) => chat.peers.set(peers.0),
         ServerEvent::NewMessage(message) => {
-            chat.messages.update(|list| merge_messages(list, [message]))
+            let gap = cursor.on_message(message.id);
+            if let Some(client_id) = &message.client_id {
+                // My own message came back: it is no longer pending.
+                chat.outgoing
+                    .update(|list| list.retain(|o| &o.client_id != client_id));
+            }
+            chat.messages.update(|list| merge_messages(list, [message]));
+            return gap;
         }
-        ServerEvent::History(history) => chat
-            .messages
-            .update(|list| merge_messages(list, history.messages)),
+        ServerEvent::History(history) => {
+            let gap = cursor.on_history(history.after, history.messages.iter().map(|m| m.id));
+            chat.messages
+                .update(|list| merge_messages(list, history.messages));
+            return gap;
+        }
         ServerEvent::ChatError(error) => chat.error.set(Some(error.message)),
+    }
+    None
+}
+
+/// Records the server's answer to one of my messages.
+fn settle(chat: Chat, client_id: &str, result: Result<(), crate::protocol::ChatError>) {
+    match result {
+        Ok(()) => chat
+            .outgoing
+            .update(|list| list.retain(|o| o.client_id != client_id)),
+        Err(e) => {
+            let reason = if e.code == ErrorCode::Unavailable {
+                format!("{} (not sent)", e.message)
+            } else {
+                e.message
+            };
+            chat.error.set(Some(reason.clone()));
+            chat.outgoing.update(|list| {
+                if let Some(item) = list.iter_mut().find(|o| o.client_id == client_id) {
+                    item.failed = Some(reason);
+                }
+            });
+        }
     }
 }
 
-fn sleep(duration: Duration) -> TimeoutFuture {
-    TimeoutFuture::new(duration.as_millis().min(u32::MAX as u128) as u32)
+/// Text frames to and from the server, whatever carries them; the helper tasks stop when the
+/// link is dropped.
+struct Link {
+    incoming: futures::stream::Fuse<UnboundedReceiver<String>>,
+    outgoing: UnboundedSender<String>,
+    tasks: Vec<AbortHandle>,
 }
 
-/// `ws(s)://<this host>/socket.io/?EIO=4&transport=websocket`.
-fn socket_url() -> Option<String> {
-    let location = window().location();
-    let scheme = if location.protocol().ok()? == "https:" {
-        "wss"
-    } else {
-        "ws"
+impl Drop for Link {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl Link {
+    fn send(&self, text: String) {
+        // A closed link shows up as the end of `incoming`.
+        let _ = self.outgoing.unbounded_send(text);
+    }
+
+    fn websocket(url: &str) -> Option<Link> {
+        let socket = match WebSocket::open(url) {
+            Ok(socket) => socket,
+            Err(e) => {
+                leptos::logging::warn!("cannot open {url}: {e}");
+                return None;
+            }
+        };
+        let (mut write, mut read) = socket.split();
+        let (to_page, incoming) = mpsc::unbounded();
+        let (outgoing, mut to_server) = mpsc::unbounded::<String>();
+        let reader = spawn_abortable(async move {
+            while let Some(Ok(message)) = read.next().await {
+                if let Message::Text(text) = message
+                    && to_page.unbounded_send(text).is_err()
+                {
+                    break;
+                }
+            }
+        });
+        let writer = spawn_abortable(async move {
+            while let Some(text) = to_server.next().await {
+                if write.send(Message::Text(text)).await.is_err() {
+                    break;
+                }
+            }
+            let _ = write.close().await;
+        });
+        Some(Link {
+            incoming: incoming.fuse(),
+            outgoing,
+            tasks: vec![reader, writer],
+        })
+    }
+
+    /// Engine.IO long-polling: a GET that the server holds until it has packets, and a POST
+    /// per batch of packets to send.
+    async fn polling(url: &str) -> Option<Link> {
+        let first = poll(&format!("{url}&t={}", random_token(8))).await?;
+        let (to_page, incoming) = mpsc::unbounded();
+        let mut sid = None;
+        for packet in first {
+            if let Some(open) = packet.strip_prefix('0') {
+                sid = serde_json::from_str::<serde_json::Value>(open)
+                    .ok()
+                    .and_then(|v| v["sid"].as_str().map(str::to_owned));
+            }
+            let _ = to_page.unbounded_send(packet);
+        }
+        let session_url = format!("{url}&sid={}", sid?);
+        let (outgoing, mut to_server) = mpsc::unbounded::<String>();
+
+        let get_url = session_url.clone();
+        let reader = spawn_abortable(async move {
+            while let Some(packets) = poll(&format!("{get_url}&t={}", random_token(8))).await {
+                for packet in packets {
+                    if to_page.unbounded_send(packet).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        let writer = spawn_abortable(async move {
+            while let Some(text) = to_server.next().await {
+                let mut batch = vec![text];
+                while let Ok(more) = to_server.try_recv() {
+                    batch.push(more);
+                }
+                let body = batch.join(&RECORD_SEPARATOR.to_string());
+                let sent = Request::post(&format!("{session_url}&t={}", random_token(8)))
+                    .header("Content-Type", "text/plain;charset=UTF-8")
+                    .body(body);
+                let ok = match sent {
+                    Ok(request) => request.send().await.is_ok_and(|r| r.ok()),
+                    Err(_) => false,
+                };
+                if !ok {
+                    break;
+                }
+            }
+        });
+        Some(Link {
+            incoming: incoming.fuse(),
+            outgoing,
+            tasks: vec![reader, writer],
+        })
+    }
+}
+
+/// One long-poll GET: the packets in its body, or `None` when the session is over.
+async fn poll(url: &str) -> Option<Vec<String>> {
+    let response = Request::get(url).send().await.ok()?;
+    if !response.ok() {
+        return None;
+    }
+    let body = response.text().await.ok()?;
+    Some(
+        body.split(RECORD_SEPARATOR)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    )
+}
+
+/// Whether a WebSocket to the server gets as far as the server's handshake.
+async fn websocket_works(url: &str) -> bool {
+    let Ok(socket) = WebSocket::open(url) else {
+        return false;
     };
-    let host = location.host().ok()?;
-    Some(format!(
-        "{scheme}://{host}/socket.io/?EIO=4&transport=websocket"
-    ))
+    let (_, mut read) = socket.split();
+    let first = futures::future::select(read.next(), TimeoutFuture::new(5_000)).await;
+    matches!(
+        first,
+        futures::future::Either::Left((Some(Ok(Message::Text(text))), _)) if text.starts_with('0')
+    )
+}
+
+fn spawn_abortable(task: impl std::future::Future<Output = ()> + 'static) -> AbortHandle {
+    let (handle, registration) = AbortHandle::new_pair();
+    spawn_local(async move {
+        let _ = Abortable::new(task, registration).await;
+    });
+    handle
+}
+
+fn sleep(duration: Duration) -> Fuse<TimeoutFuture> {
+    TimeoutFuture::new(millis(duration)).fuse()
+}
+
+fn millis(duration: Duration) -> u32 {
+    duration.as_millis().min(u32::MAX as u128) as u32
+}
+
+/// The page's origin, as the two transports address it.
+struct Base {
+    secure: bool,
+    host: String,
+}
+
+impl Base {
+    fn websocket_url(&self) -> String {
+        let scheme = if self.secure { "wss" } else { "ws" };
+        format!(
+            "{scheme}://{}/socket.io/?EIO=4&transport=websocket",
+            self.host
+        )
+    }
+
+    fn polling_url(&self) -> String {
+        let scheme = if self.secure { "https" } else { "http" };
+        format!(
+            "{scheme}://{}/socket.io/?EIO=4&transport=polling",
+            self.host
+        )
+    }
+}
+
+fn page_base() -> Option<Base> {
+    let location = window().location();
+    Some(Base {
+        secure: location.protocol().ok()? == "https:",
+        host: location.host().ok()?,
+    })
+}
+
+/// This browser's identity token: kept in localStorage so a reload or another tab is the same
+/// person; a fresh one (for this page only) when storage is unavailable.
+fn identity_token() -> String {
+    let storage = window().local_storage().ok().flatten();
+    if let Some(token) = storage
+        .as_ref()
+        .and_then(|s| s.get_item(TOKEN_KEY).ok().flatten())
+        .filter(|t| crate::protocol::check_token(t).is_ok())
+    {
+        return token;
+    }
+    let token = random_token(32);
+    if let Some(storage) = storage {
+        let _ = storage.set_item(TOKEN_KEY, &token);
+    }
+    token
+}
+
+/// A random id unique to this page load.
+pub fn page_nonce() -> &'static str {
+    static NONCE: OnceLock<String> = OnceLock::new();
+    NONCE.get_or_init(|| random_token(16))
+}
+
+/// `len` random characters from `[A-Za-z0-9_-]`, from the browser's CSPRNG.
+fn random_token(len: usize) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut bytes = vec![0u8; len];
+    let filled = window()
+        .crypto()
+        .and_then(|c| c.get_random_values_with_u8_array(&mut bytes))
+        .is_ok();
+    if !filled {
+        for b in &mut bytes {
+            *b = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+    bytes
+        .iter()
+        .map(|b| ALPHABET[(*b & 63) as usize] as char)
+        .collect()
 }

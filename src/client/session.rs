@@ -63,6 +63,11 @@ impl Session {
         }
     }
 
+    /// The server's handshake arrived: the transport works.
+    pub fn is_open(&self) -> bool {
+        self.liveness.is_some()
+    }
+
     pub fn is_joined(&self) -> bool {
         self.joined
     }
@@ -174,6 +179,53 @@ impl Session {
     }
 }
 
+/// Where a client stands in a room's message ids, and whether it has a gap to fill.
+///
+/// Ids increase by one per room, so a message whose id is more than one past what the client
+/// holds without holes means something was missed (a dropped packet, a server restart):
+/// [`Cursor::on_message`] then says from where to ask for a resync.
+#[derive(Debug, Default, Clone)]
+pub struct Cursor {
+    contiguous: Option<u64>,
+    ahead: std::collections::BTreeSet<u64>,
+    requested: Option<u64>,
+}
+
+impl Cursor {
+    /// The id up to which every message is held (`None` before the first `history`).
+    pub fn position(&self) -> Option<u64> {
+        self.contiguous
+    }
+
+    /// A `history` batch of messages following `after`.
+    pub fn on_history(&mut self, after: u64, ids: impl IntoIterator<Item = u64>) -> Option<u64> {
+        let start = *self.contiguous.get_or_insert(after);
+        self.ahead.extend(ids.into_iter().filter(|id| *id > start));
+        self.advance()
+    }
+
+    /// A live message; returns `Some(after)` when a resync from `after` should be asked for.
+    pub fn on_message(&mut self, id: u64) -> Option<u64> {
+        if self.contiguous.is_none_or(|c| id > c) {
+            self.ahead.insert(id);
+        }
+        self.advance()
+    }
+
+    fn advance(&mut self) -> Option<u64> {
+        let mut at = self.contiguous?;
+        while self.ahead.remove(&(at + 1)) {
+            at += 1;
+        }
+        self.contiguous = Some(at);
+        if self.ahead.is_empty() || self.requested == Some(at) {
+            return None;
+        }
+        self.requested = Some(at);
+        Some(at)
+    }
+}
+
 /// Reconnection delay before attempt `attempt` (1-based), like socket.io-client's defaults:
 /// 1 s doubling up to 5 s, each randomised by ±50 % (`random` in `0.0..1.0`) so that clients
 /// dropped together do not all come back in the same instant.
@@ -257,7 +309,10 @@ mod tests {
             panic!("{frame}")
         };
         assert_eq!((id, name.as_str()), (Some(ack), "message"));
-        assert_eq!(args, [serde_json::json!({"text": "hello", "clientId": "c1"})]);
+        assert_eq!(
+            args,
+            [serde_json::json!({"text": "hello", "clientId": "c1"})]
+        );
         assert_eq!(
             s.on_frame(&format!(r#"43{ack}[{{"ok":true,"id":5,"ts":1}}]"#))
                 .unwrap(),
@@ -281,6 +336,34 @@ mod tests {
         );
         assert_eq!(s.on_frame("1").unwrap(), Action::Closed);
         assert_eq!(s.on_frame("41").unwrap(), Action::Closed);
+    }
+
+    #[test]
+    fn the_cursor_follows_contiguous_ids_and_asks_once_per_gap() {
+        let mut c = Cursor::default();
+        assert_eq!(
+            c.on_message(3),
+            None,
+            "nothing to compare with before history"
+        );
+        assert_eq!(c.on_history(0, [1, 2]), None);
+        assert_eq!(c.position(), Some(3));
+        assert_eq!(c.on_message(4), None);
+        assert_eq!(c.on_message(7), Some(4), "5 and 6 are missing");
+        assert_eq!(c.on_message(8), None, "already asked from 4");
+        assert_eq!(c.on_history(4, [5, 6, 7]), None);
+        assert_eq!(c.position(), Some(8));
+        assert_eq!(c.on_message(8), None, "a duplicate changes nothing");
+    }
+
+    #[test]
+    fn a_first_history_of_recent_messages_sets_the_starting_point() {
+        let mut c = Cursor::default();
+        assert_eq!(c.on_history(40, [41, 42]), None);
+        assert_eq!(c.position(), Some(42));
+        let mut empty = Cursor::default();
+        empty.on_history(0, []);
+        assert_eq!(empty.position(), Some(0));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::StaticSegment;
 use leptos_router::components::{Route, Router, Routes};
 
-use crate::client::{Chat, Status};
+use crate::client::{Chat, Outgoing, Status};
 use crate::protocol::MAX_MESSAGE_CHARS;
 use crate::protocol::names::color_of;
 
@@ -91,7 +91,13 @@ fn StatusBadge(chat: Chat) -> impl IntoView {
         format!("rounded-full px-3 py-1 text-sm font-medium {tone}")
     };
     view! {
-        <p id="status" role="status" class=class data-status=move || status_key(chat.status.get())>
+        <p
+            id="status"
+            role="status"
+            class=class
+            data-status=move || status_key(chat.status.get())
+            data-transport=move || if chat.polling.get() { "polling" } else { "websocket" }
+        >
             {move || chat.status.get().label()}
         </p>
     }
@@ -107,6 +113,18 @@ fn status_key(status: Status) -> &'static str {
 
 #[component]
 fn MessageBox(chat: Chat) -> impl IntoView {
+    // My messages the server has not confirmed, except those whose broadcast already arrived.
+    let pending = move || {
+        let confirmed: std::collections::HashSet<String> = chat
+            .messages
+            .with(|list| list.iter().filter_map(|m| m.client_id.clone()).collect());
+        chat.outgoing.with(|list| {
+            list.iter()
+                .filter(|o| !confirmed.contains(&o.client_id))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
     view! {
         <div
             id="message-box"
@@ -125,7 +143,57 @@ fn MessageBox(chat: Chat) -> impl IntoView {
                     <span>{m.message}</span>
                 </p>
             </For>
+            <For
+                each=pending
+                key=|o| (o.client_id.clone(), o.failed.clone())
+                let(o)
+            >
+                <PendingLine chat=chat item=o />
+            </For>
         </div>
+    }
+}
+
+/// One of my messages on its way: greyed while sending, with Retry and Discard if refused.
+#[component]
+fn PendingLine(chat: Chat, item: Outgoing) -> impl IntoView {
+    let me = move || chat.me.get().unwrap_or_else(|| "You".into());
+    let Outgoing {
+        client_id,
+        text,
+        failed,
+    } = item;
+    let status = match &failed {
+        None => view! { <em class="ml-2 text-sm text-slate-600">"Sending…"</em> }.into_any(),
+        Some(reason) => {
+            let retry_id = client_id.clone();
+            let discard_id = client_id.clone();
+            view! {
+                <span class="ml-2 text-sm text-red-700">{format!("Not sent: {reason}")}</span>
+                <button
+                    type="button"
+                    class="ml-2 text-sm font-medium text-blue-700 underline"
+                    on:click=move |_| chat.retry(&retry_id)
+                >
+                    "Retry"
+                </button>
+                <button
+                    type="button"
+                    class="ml-2 text-sm font-medium text-slate-700 underline"
+                    on:click=move |_| chat.discard(&discard_id)
+                >
+                    "Discard"
+                </button>
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <p class="break-words whitespace-pre-wrap text-slate-500" data-pending="true">
+            <strong class="font-semibold">{move || format!("{} says: ", me())}</strong>
+            <span>{text}</span>
+            {status}
+        </p>
     }
 }
 
@@ -133,7 +201,8 @@ fn MessageBox(chat: Chat) -> impl IntoView {
 fn Composer(chat: Chat) -> impl IntoView {
     let draft = RwSignal::new(String::new());
     let input = NodeRef::<Input>::new();
-    let can_send = move || chat.is_online() && draft.with(|d| !d.trim().is_empty());
+    // Offline is fine: the message waits and goes out after reconnecting.
+    let can_send = move || draft.with(|d| !d.trim().is_empty());
 
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use chat::client::session::{Action, Session};
+use chat::client::session::{Action, Cursor, Session};
 use chat::protocol::{Auth, ChatError, DEFAULT_ROOM, NewMessage, ServerEvent};
 use chat::server::{Config, Server};
 use futures::{SinkExt, StreamExt};
@@ -124,8 +124,8 @@ pub struct Client {
     pub history: Vec<NewMessage>,
     /// Everything seen, by id: what a person would have on screen.
     pub view: BTreeMap<u64, NewMessage>,
-    /// Where this client's knowledge of the room starts (history it was not sent is older).
-    pub base: Option<u64>,
+    /// Where this client stands in the room's ids.
+    pub cursor: Cursor,
     pub errors: Vec<ChatError>,
     pub acks: Vec<(u64, Result<u64, ChatError>)>,
     pub refused: Option<String>,
@@ -172,7 +172,7 @@ impl Client {
             messages: Vec::new(),
             history: Vec::new(),
             view: BTreeMap::new(),
-            base: None,
+            cursor: Cursor::default(),
             errors: Vec::new(),
             acks: Vec::new(),
             refused: None,
@@ -196,11 +196,7 @@ impl Client {
 
     /// The highest id up to which this client has every message.
     pub fn last_contiguous(&self) -> u64 {
-        let mut last = self.base.unwrap_or(0);
-        while self.view.contains_key(&(last + 1)) {
-            last += 1;
-        }
-        last
+        self.cursor.position().unwrap_or(0)
     }
 
     /// Handles frames until `done` holds; panics after [`WAIT`].
@@ -231,20 +227,26 @@ impl Client {
             Action::Event(ServerEvent::NameGenerated(n)) => self.name = n.0,
             Action::Event(ServerEvent::UpdatePeers(p)) => self.peers = p.0,
             Action::Event(ServerEvent::NewMessage(m)) => {
-                let gap = self.base.is_some() && m.id > self.last_contiguous() + 1;
+                let gap = self.cursor.on_message(m.id);
                 self.view.insert(m.id, m.clone());
                 self.messages.push(m);
-                if gap {
-                    let frame = self.session.resync(DEFAULT_ROOM, self.last_contiguous());
+                if let Some(after) = gap {
+                    let frame = self.session.resync(DEFAULT_ROOM, after);
                     self.send_raw(&frame).await;
                 }
             }
             Action::Event(ServerEvent::History(h)) => {
-                self.base.get_or_insert(h.after);
+                let gap = self
+                    .cursor
+                    .on_history(h.after, h.messages.iter().map(|m| m.id));
                 for m in &h.messages {
                     self.view.insert(m.id, m.clone());
                 }
                 self.history.extend(h.messages);
+                if let Some(after) = gap {
+                    let frame = self.session.resync(DEFAULT_ROOM, after);
+                    self.send_raw(&frame).await;
+                }
             }
             Action::Event(ServerEvent::ChatError(e)) => self.errors.push(e),
             Action::Acked { ack, result } => self.acks.push((ack, result)),

@@ -24,10 +24,14 @@ export function serverCommand(): string {
   return path.join(REPO, "target", process.env.E2E_PROFILE ?? "debug", "chat");
 }
 
+/** Each test server keeps its own database here; emptied before every run. */
+export const DATA_DIR = path.join(REPO, "target", "e2e-data");
+
 export function serverEnv(port: number): Record<string, string> {
   return {
     ...(process.env as Record<string, string>),
     LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+    CHAT_DATABASE: path.join(DATA_DIR, `chat-${port}.sqlite3`),
     LEPTOS_SITE_ROOT: path.join(REPO, "target", "site"),
     CHAT_CONFIG: path.join(REPO, "Leptos.toml"),
     RUST_LOG: process.env.RUST_LOG ?? "warn",
