@@ -20,19 +20,24 @@ use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use std::collections::HashMap;
+
 use super::session::{Action, Cursor, Session, backoff};
-use super::{Chat, Status, merge_messages};
+use super::{Chat, Command, Status, merge_messages};
 use crate::protocol::{Auth, DEFAULT_ROOM, ErrorCode, ServerEvent};
 
 /// While on long-polling, how often to check whether WebSocket works again.
 const WEBSOCKET_RETRY: Duration = Duration::from_secs(60);
 /// Where the identity token is kept.
 const TOKEN_KEY: &str = "chat.token";
+/// Where the followed conversations are kept (a JSON list), and the names of direct ones.
+const ROOMS_KEY: &str = "chat.rooms";
+const DM_NAMES_KEY: &str = "chat.dm-names";
 /// Engine.IO's separator between packets in one polling body.
 const RECORD_SEPARATOR: char = '\u{1e}';
 
 /// Starts the connection task; it ends when the owning component is cleaned up.
-pub fn start(chat: Chat, woken: UnboundedReceiver<()>) {
+pub fn start(chat: Chat, woken: UnboundedReceiver<Command>) {
     let (abort, registration) = AbortHandle::new_pair();
     spawn_local(async move {
         let _ = Abortable::new(run(chat, woken), registration).await;
@@ -56,14 +61,18 @@ enum End {
     Upgrade,
 }
 
-async fn run(chat: Chat, mut woken: UnboundedReceiver<()>) {
+/// Per conversation, where this page stands in its message ids.
+type Cursors = HashMap<String, Cursor>;
+
+async fn run(chat: Chat, mut woken: UnboundedReceiver<Command>) {
     let Some(base) = page_base() else {
         chat.error
             .set(Some("Cannot tell this page's address.".into()));
         return;
     };
     let token = identity_token();
-    let mut cursor = Cursor::default();
+    restore_conversations(chat);
+    let mut cursor = Cursors::new();
     let mut transport = Transport::WebSocket;
     let mut attempt = 0u32;
     loop {
@@ -100,8 +109,8 @@ async fn connect_once(
     token: &str,
     transport: Transport,
     chat: Chat,
-    woken: &mut UnboundedReceiver<()>,
-    cursor: &mut Cursor,
+    woken: &mut UnboundedReceiver<Command>,
+    cursor: &mut Cursors,
 ) -> End {
     let link = match transport {
         Transport::WebSocket => Link::websocket(&base.websocket_url()),
@@ -117,7 +126,7 @@ async fn connect_once(
         token: Some(token.to_owned()),
         ..Auth::default()
     };
-    if let Some(position) = cursor.position() {
+    if let Some(position) = cursor.get(DEFAULT_ROOM).and_then(Cursor::position) {
         auth.last_seen.insert(DEFAULT_ROOM.into(), position);
     }
     let mut session = Session::new(auth);
@@ -146,14 +155,23 @@ async fn connect_once(
                 };
                 match action {
                     Action::Send(reply) => link.send(reply),
-                    Action::Joined => chat.status.set(Status::Online),
+                    Action::Joined => {
+                        chat.status.set(Status::Online);
+                        // Back in every conversation followed, from where this page stands.
+                        for room in chat.joined.get_untracked() {
+                            if room != DEFAULT_ROOM {
+                                let after = cursor.get(&room).and_then(Cursor::position);
+                                link.send(session.join(&room, after));
+                            }
+                        }
+                    }
                     Action::Refused(reason) => {
                         chat.error.set(Some(format!("The server refused the connection: {reason}")));
                         return End::Lost { opened: true, joined: false };
                     }
                     Action::Event(event) => {
-                        if let Some(after) = apply(chat, cursor, event) {
-                            link.send(session.resync(DEFAULT_ROOM, after));
+                        if let Some((room, after)) = apply(chat, cursor, event) {
+                            link.send(session.resync(&room, after));
                         }
                     }
                     Action::Acked { ack, result } => {
@@ -165,11 +183,24 @@ async fn connect_once(
                     Action::Nothing => {}
                 }
             }
-            kick = woken.next() => {
-                if kick.is_none() {
-                    return End::Stopped;
+            command = woken.next() => match command {
+                None => return End::Stopped,
+                Some(Command::Wake) => {}
+                Some(Command::Join(room)) => {
+                    save_conversations(chat);
+                    if session.is_joined() {
+                        let after = cursor.get(&room).and_then(Cursor::position);
+                        link.send(session.join(&room, after));
+                    }
                 }
-            }
+                Some(Command::Leave(room)) => {
+                    save_conversations(chat);
+                    cursor.remove(&room);
+                    if session.is_joined() {
+                        link.send(session.leave(&room));
+                    }
+                }
+            },
             () = deadline => return lost(&session),
             () = probe => {
                 if websocket_works(&base.websocket_url()).await {
@@ -179,13 +210,17 @@ async fn connect_once(
             }
         }
         if session.is_joined() && in_flight.is_none() {
-            let next = chat.outgoing.with_untracked(|list| {
-                list.iter()
-                    .find(|o| o.failed.is_none())
-                    .map(|o| (o.client_id.clone(), o.text.clone()))
-            });
-            if let Some((client_id, text)) = next {
-                match session.send_message(&text, &client_id) {
+            let next = chat
+                .outgoing
+                .with_untracked(|list| list.iter().find(|o| o.failed.is_none()).cloned());
+            if let Some(item) = next {
+                let client_id = item.client_id.clone();
+                let partner = chat.partner(&item.room);
+                let sent = match &partner {
+                    Some(to) => session.send_to(&item.text, &client_id, None, Some(to)),
+                    None => session.send_to(&item.text, &client_id, Some(&item.room), None),
+                };
+                match sent {
                     Ok((ack, frame)) => {
                         link.send(frame);
                         in_flight = Some((ack, client_id));
@@ -197,30 +232,116 @@ async fn connect_once(
     }
 }
 
-/// Applies a server event to the signals; returns where to resync from when ids jumped.
-fn apply(chat: Chat, cursor: &mut Cursor, event: ServerEvent) -> Option<u64> {
+/// Applies a server event to the signals; returns the room and id to resync from when a
+/// conversation's ids jumped.
+fn apply(chat: Chat, cursors: &mut Cursors, event: ServerEvent) -> Option<(String, u64)> {
     match event {
         ServerEvent::NameGenerated(name) => chat.me.set(Some(name.0)),
-        ServerEvent::UpdatePeers(peers) => chat.peers.set(peers.0),
+        ServerEvent::Welcome(welcome) => {
+            chat.me_id.set(Some(welcome.id));
+            chat.me.set(Some(welcome.name));
+        }
+        // `room-peers` carries the same list for every room, with ids.
+        ServerEvent::UpdatePeers(_) => {}
+        ServerEvent::RoomPeers(peers) => chat.room_peers.update(|all| {
+            all.insert(peers.room, peers.peers);
+        }),
+        ServerEvent::Rooms(list) => chat.rooms.set(list.rooms),
         ServerEvent::NewMessage(message) => {
-            let gap = cursor.on_message(message.id);
+            let room = message.room.clone();
+            let gap = cursors
+                .entry(room.clone())
+                .or_default()
+                .on_message(message.id);
+            let mine = chat
+                .me_id
+                .with_untracked(|me| me.as_deref() == Some(message.from.as_str()));
             if let Some(client_id) = &message.client_id {
                 // My own message came back: it is no longer pending.
                 chat.outgoing
                     .update(|list| list.retain(|o| &o.client_id != client_id));
             }
+            if room.starts_with("dm:") {
+                note_direct_conversation(chat, &room, (!mine).then_some(&message.sender));
+            }
+            if !mine && chat.active.with_untracked(|a| a != &room) {
+                chat.unread
+                    .update(|u| *u.entry(room.clone()).or_default() += 1);
+            }
             chat.messages.update(|list| merge_messages(list, [message]));
-            return gap;
+            return gap.map(|after| (room, after));
         }
         ServerEvent::History(history) => {
+            let room = history.room.clone();
+            let cursor = cursors.entry(room.clone()).or_default();
             let gap = cursor.on_history(history.after, history.messages.iter().map(|m| m.id));
+            if room.starts_with("dm:") {
+                let me = chat.me_id.get_untracked().unwrap_or_default();
+                let theirs = history.messages.iter().rev().find(|m| m.from != me);
+                note_direct_conversation(chat, &room, theirs.map(|m| &m.sender));
+            }
             chat.messages
                 .update(|list| merge_messages(list, history.messages));
-            return gap;
+            return gap.map(|after| (room, after));
         }
         ServerEvent::ChatError(error) => chat.error.set(Some(error.message)),
     }
     None
+}
+
+/// Follows a direct-message conversation (someone wrote to me) and learns their name.
+fn note_direct_conversation(chat: Chat, room: &str, their_name: Option<&String>) {
+    let mut changed = false;
+    if !chat.joined.with_untracked(|j| j.iter().any(|r| r == room)) {
+        chat.joined.update(|j| j.push(room.to_owned()));
+        changed = true;
+    }
+    if let Some(name) = their_name
+        && chat.dm_names.with_untracked(|n| n.get(room) != Some(name))
+    {
+        chat.dm_names.update(|n| {
+            n.insert(room.to_owned(), name.clone());
+        });
+        changed = true;
+    }
+    if changed {
+        save_conversations(chat);
+    }
+}
+
+/// Loads the conversations this browser follows (so a reload keeps them).
+fn restore_conversations(chat: Chat) {
+    let Some(storage) = window().local_storage().ok().flatten() else {
+        return;
+    };
+    let read = |key| storage.get_item(key).ok().flatten();
+    if let Some(rooms) = read(ROOMS_KEY).and_then(|t| serde_json::from_str::<Vec<String>>(&t).ok())
+    {
+        chat.joined.update(|joined| {
+            for room in rooms {
+                if !joined.contains(&room) {
+                    joined.push(room);
+                }
+            }
+        });
+    }
+    if let Some(names) =
+        read(DM_NAMES_KEY).and_then(|t| serde_json::from_str::<HashMap<String, String>>(&t).ok())
+    {
+        chat.dm_names.update(|n| n.extend(names));
+    }
+}
+
+fn save_conversations(chat: Chat) {
+    let Some(storage) = window().local_storage().ok().flatten() else {
+        return;
+    };
+    if let Ok(rooms) = serde_json::to_string(&chat.joined.get_untracked()) {
+        let _ = storage.set_item(ROOMS_KEY, &rooms);
+    }
+    if let Ok(names) = serde_json::to_string(&chat.dm_names.get_untracked()) {
+        let _ = storage.set_item(DM_NAMES_KEY, &names);
+    }
 }
 
 /// Records the server's answer to one of my messages.

@@ -12,13 +12,15 @@ pub mod session;
 #[cfg(feature = "hydrate")]
 mod browser;
 
+use std::collections::HashMap;
+
 use futures::channel::mpsc;
 use leptos::prelude::*;
 
-use crate::protocol::{ChatError, NewMessage, clean_message};
+use crate::protocol::{ChatError, DEFAULT_ROOM, NewMessage, Peer, clean_message, dm_partner};
 
-/// Messages kept on screen; older ones scroll out of memory.
-pub const MAX_SHOWN_MESSAGES: usize = 500;
+/// Messages kept in memory, over all conversations; the oldest go first.
+pub const MAX_SHOWN_MESSAGES: usize = 2000;
 
 /// Where the connection stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,9 +50,22 @@ impl Status {
 pub struct Outgoing {
     /// Sent with the message; a resend with the same id is stored once.
     pub client_id: String,
+    /// The conversation: a room name or a `dm:` key.
+    pub room: String,
     pub text: String,
     /// Why the server refused it, if it did; it then waits for [`Chat::retry`].
     pub failed: Option<String>,
+}
+
+/// What the UI asks of the connection task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Something was queued to send.
+    Wake,
+    /// Follow a room (or open a direct-message conversation) and load its history.
+    Join(String),
+    /// Stop following a room.
+    Leave(String),
 }
 
 /// The chat's reactive state. `Copy`: pass it into closures freely.
@@ -58,7 +73,21 @@ pub struct Outgoing {
 pub struct Chat {
     pub status: RwSignal<Status>,
     pub me: RwSignal<Option<String>>,
-    pub peers: RwSignal<Vec<String>>,
+    /// My public id (others address direct messages to it).
+    pub me_id: RwSignal<Option<String>>,
+    /// Every public room.
+    pub rooms: RwSignal<Vec<String>>,
+    /// The conversations I follow: `general`, joined rooms, direct-message conversations.
+    pub joined: RwSignal<Vec<String>>,
+    /// The conversation on screen.
+    pub active: RwSignal<String>,
+    /// Who is in each room I follow.
+    pub room_peers: RwSignal<HashMap<String, Vec<Peer>>>,
+    /// Messages that arrived in a conversation while it was not on screen.
+    pub unread: RwSignal<HashMap<String, u32>>,
+    /// The other person's name in each direct-message conversation.
+    pub dm_names: RwSignal<HashMap<String, String>>,
+    /// Messages of every conversation, each list ordered by id.
     pub messages: RwSignal<Vec<NewMessage>>,
     /// My messages not confirmed yet, oldest first; they go out in this order.
     pub outgoing: RwSignal<Vec<Outgoing>>,
@@ -66,8 +95,8 @@ pub struct Chat {
     pub polling: RwSignal<bool>,
     /// The last refusal or problem to show next to the composer.
     pub error: RwSignal<Option<String>>,
-    /// Wakes the connection task when there is something new to send.
-    kick: StoredValue<Option<mpsc::UnboundedSender<()>>>,
+    /// Tells the connection task what the UI wants.
+    commands: StoredValue<Option<mpsc::UnboundedSender<Command>>>,
     next_id: StoredValue<u64>,
 }
 
@@ -76,12 +105,18 @@ impl Chat {
         Chat {
             status: RwSignal::new(Status::Connecting),
             me: RwSignal::new(None),
-            peers: RwSignal::new(Vec::new()),
+            me_id: RwSignal::new(None),
+            rooms: RwSignal::new(vec![DEFAULT_ROOM.to_owned()]),
+            joined: RwSignal::new(vec![DEFAULT_ROOM.to_owned()]),
+            active: RwSignal::new(DEFAULT_ROOM.to_owned()),
+            room_peers: RwSignal::new(HashMap::new()),
+            unread: RwSignal::new(HashMap::new()),
+            dm_names: RwSignal::new(HashMap::new()),
             messages: RwSignal::new(Vec::new()),
             outgoing: RwSignal::new(Vec::new()),
             polling: RwSignal::new(false),
             error: RwSignal::new(None),
-            kick: StoredValue::new(None),
+            commands: StoredValue::new(None),
             next_id: StoredValue::new(0),
         }
     }
@@ -90,23 +125,73 @@ impl Chat {
         self.status.get() == Status::Online
     }
 
-    /// Queues a message after checking it with the server's own rules. It goes out at once
-    /// when online, or in order after the next reconnection.
+    /// Queues a message to the conversation on screen, after checking it with the server's
+    /// own rules. It goes out at once when online, or in order after the next reconnection.
     pub fn send(&self, text: &str) -> Result<(), ChatError> {
         let text = clean_message(text)?;
         self.error.set(None);
         let n = self.next_id.with_value(|n| *n + 1);
         self.next_id.set_value(n);
         let client_id = format!("{}-{n}", page_nonce());
+        let room = self.active.get_untracked();
         self.outgoing.update(|list| {
             list.push(Outgoing {
                 client_id,
+                room,
                 text,
                 failed: None,
             })
         });
-        self.wake();
+        self.command(Command::Wake);
         Ok(())
+    }
+
+    /// Puts a conversation on screen: following it if new, and clearing its unread count.
+    pub fn focus(&self, room: &str) {
+        if self.active.with_untracked(|a| a != room) {
+            self.active.set(room.to_owned());
+        }
+        if self.unread.with_untracked(|u| u.contains_key(room)) {
+            self.unread.update(|u| {
+                u.remove(room);
+            });
+        }
+        if !self.joined.with_untracked(|j| j.iter().any(|r| r == room)) {
+            self.joined.update(|j| j.push(room.to_owned()));
+            self.command(Command::Join(room.to_owned()));
+        }
+    }
+
+    /// Stops following a room (everyone stays in `general`).
+    pub fn leave(&self, room: &str) {
+        if room == DEFAULT_ROOM {
+            return;
+        }
+        self.joined.update(|j| j.retain(|r| r != room));
+        self.command(Command::Leave(room.to_owned()));
+    }
+
+    /// The people in a room I follow.
+    pub fn peers_in(&self, room: &str) -> Vec<Peer> {
+        self.room_peers
+            .with(|p| p.get(room).cloned().unwrap_or_default())
+    }
+
+    /// How a conversation is shown: `#room`, or the other person's name for a direct one.
+    pub fn title(&self, room: &str) -> String {
+        if room.starts_with("dm:") {
+            self.dm_names
+                .with(|n| n.get(room).cloned())
+                .unwrap_or_else(|| "Direct message".into())
+        } else {
+            format!("#{room}")
+        }
+    }
+
+    /// The person a direct-message conversation is with (their public id).
+    pub fn partner(&self, room: &str) -> Option<String> {
+        let me = self.me_id.get_untracked()?;
+        dm_partner(room, &me).map(str::to_owned)
     }
 
     /// Sends a refused message again.
@@ -116,7 +201,7 @@ impl Chat {
                 item.failed = None;
             }
         });
-        self.wake();
+        self.command(Command::Wake);
     }
 
     /// Gives up on a refused message.
@@ -125,11 +210,11 @@ impl Chat {
             .update(|list| list.retain(|o| o.client_id != client_id));
     }
 
-    fn wake(&self) {
-        self.kick.with_value(|kick| {
-            if let Some(kick) = kick {
+    fn command(&self, command: Command) {
+        self.commands.with_value(|commands| {
+            if let Some(commands) = commands {
                 // Fails only once the connection task has ended (page unloading).
-                let _ = kick.unbounded_send(());
+                let _ = commands.unbounded_send(command);
             }
         });
     }
@@ -137,12 +222,12 @@ impl Chat {
     /// Opens the connection for the page's lifetime, reconnecting as needed (browser only).
     #[cfg(feature = "hydrate")]
     pub fn connect(&self) {
-        if self.kick.with_value(Option::is_some) {
+        if self.commands.with_value(Option::is_some) {
             return;
         }
-        let (kick, woken) = mpsc::unbounded();
-        self.kick.set_value(Some(kick));
-        browser::start(*self, woken);
+        let (commands, received) = mpsc::unbounded();
+        self.commands.set_value(Some(commands));
+        browser::start(*self, received);
     }
 
     /// During server rendering there is no connection: the page renders its initial state.
@@ -169,18 +254,24 @@ fn page_nonce() -> &'static str {
     "native"
 }
 
-/// Adds messages to a room's list, keeping it ordered by id, without duplicates (history and
-/// live broadcasts can overlap), and at most [`MAX_SHOWN_MESSAGES`] long.
+/// Adds messages to the list, keeping each conversation ordered by id, without duplicates
+/// (history and live broadcasts can overlap), and at most [`MAX_SHOWN_MESSAGES`] long (the
+/// oldest messages go first).
 pub fn merge_messages(list: &mut Vec<NewMessage>, incoming: impl IntoIterator<Item = NewMessage>) {
     for message in incoming {
-        match list.binary_search_by_key(&message.id, |m| m.id) {
+        let key = |m: &NewMessage| (m.room.clone(), m.id);
+        match list.binary_search_by_key(&key(&message), key) {
             Ok(_) => {}
             Err(at) => list.insert(at, message),
         }
     }
-    if list.len() > MAX_SHOWN_MESSAGES {
-        let excess = list.len() - MAX_SHOWN_MESSAGES;
-        list.drain(..excess);
+    while list.len() > MAX_SHOWN_MESSAGES {
+        let oldest = list
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, m)| m.ts)
+            .map_or(0, |(i, _)| i);
+        list.remove(oldest);
     }
 }
 
@@ -196,6 +287,7 @@ mod tests {
             id,
             ts: id,
             client_id: None,
+            from: String::new(),
         }
     }
 
@@ -218,6 +310,42 @@ mod tests {
         merge_messages(&mut list, (1..=MAX_SHOWN_MESSAGES as u64 + 10).map(msg));
         assert_eq!(list.len(), MAX_SHOWN_MESSAGES);
         assert_eq!(list[0].id, 11);
+    }
+
+    #[test]
+    fn conversations_are_kept_apart_each_in_order() {
+        let mut list = Vec::new();
+        let mut other = msg(1);
+        other.room = "rust".into();
+        merge_messages(&mut list, [msg(2), other.clone(), msg(1)]);
+        let keys: Vec<(String, u64)> = list.iter().map(|m| (m.room.clone(), m.id)).collect();
+        assert_eq!(
+            keys,
+            [
+                ("general".into(), 1),
+                ("general".into(), 2),
+                ("rust".into(), 1)
+            ]
+        );
+        merge_messages(&mut list, [other]);
+        assert_eq!(list.len(), 3);
+    }
+
+    #[test]
+    fn focusing_a_room_follows_it_and_clears_its_unread_count() {
+        Owner::new().with(|| {
+            let chat = Chat::new();
+            chat.unread.update(|u| {
+                u.insert("rust".into(), 3);
+            });
+            chat.focus("rust");
+            assert_eq!(chat.active.get_untracked(), "rust");
+            assert!(chat.unread.get_untracked().is_empty());
+            assert_eq!(chat.joined.get_untracked(), ["general", "rust"]);
+            chat.leave("rust");
+            chat.leave("general");
+            assert_eq!(chat.joined.get_untracked(), ["general"]);
+        });
     }
 
     #[test]

@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use crate::protocol::{
-    Auth, ChatError, ClientEvent, Draft, ErrorCode, EventError, Frame, MessageAck, Resync,
-    SendMessage, ServerEvent, WireEvent, check_client_id, clean_message,
+    Auth, ChatError, ClientEvent, Draft, ErrorCode, EventError, Frame, JoinRoom, LeaveRoom,
+    MessageAck, Resync, SendMessage, ServerEvent, WireEvent, check_client_id, clean_message,
 };
 
 /// How long to wait for the server's open packet before giving up on a connection.
@@ -144,18 +144,31 @@ impl Session {
         })
     }
 
-    /// Checks and encodes a chat message with its client id, asking for an ack; returns the
-    /// ack id and the frame. Sending the same client id again is a safe retry.
+    /// Checks and encodes a message to `general` with its client id, asking for an ack;
+    /// returns the ack id and the frame. Sending the same client id again is a safe retry.
     pub fn send_message(
         &mut self,
         text: &str,
         client_id: &str,
+    ) -> Result<(u64, String), ChatError> {
+        self.send_to(text, client_id, None, None)
+    }
+
+    /// Like [`Session::send_message`], to a room, or to a person (a direct message).
+    pub fn send_to(
+        &mut self,
+        text: &str,
+        client_id: &str,
+        room: Option<&str>,
+        to: Option<&str>,
     ) -> Result<(u64, String), ChatError> {
         let text = clean_message(text)?;
         check_client_id(client_id)?;
         let draft = SendMessage::Draft(Draft {
             text,
             client_id: Some(client_id.to_owned()),
+            room: room.map(str::to_owned),
+            to: to.map(str::to_owned),
         });
         self.next_ack += 1;
         let ack = self.next_ack;
@@ -167,16 +180,35 @@ impl Session {
 
     /// Asks for the messages of `room` after `after` (they come as `history` events).
     pub fn resync(&self, room: &str, after: u64) -> String {
-        let request = ClientEvent::from(Resync {
+        plain(Resync {
             room: room.to_owned(),
             after,
-        });
-        // A struct of a string and a number always serialises.
-        request
-            .to_frame(None)
-            .map(|f| f.encode())
-            .unwrap_or_default()
+        })
     }
+
+    /// Joins a room (or opens a direct conversation); its history follows, after `after`.
+    pub fn join(&self, room: &str, after: Option<u64>) -> String {
+        plain(JoinRoom {
+            room: room.to_owned(),
+            after,
+        })
+    }
+
+    pub fn leave(&self, room: &str) -> String {
+        plain(LeaveRoom {
+            room: room.to_owned(),
+        })
+    }
+}
+
+/// Encodes an event that needs no ack. Our request structs (strings and numbers) always
+/// serialise.
+fn plain(event: impl Into<ClientEvent>) -> String {
+    event
+        .into()
+        .to_frame(None)
+        .map(|f| f.encode())
+        .unwrap_or_default()
 }
 
 /// Where a client stands in a room's message ids, and whether it has a gap to fill.

@@ -96,6 +96,11 @@ events! {
         Message(SendMessage) = "message",
         /// Ask for the messages of a room after a given id (answered with `history`).
         Resync(Resync) = "resync",
+        /// Join (creating it if new) a public room, or open a direct-message conversation
+        /// one is part of; answered with an ack, then `history`.
+        Join(JoinRoom) = "join",
+        /// Leave a room (never `general`).
+        Leave(LeaveRoom) = "leave",
     }
 }
 
@@ -112,6 +117,12 @@ events! {
         ChatError(ChatError) = "chat-error",
         /// Recent messages of a room, oldest first, sent after connecting.
         History(History) = "history",
+        /// Who you are: your public id (for direct messages) and name; sent after connecting.
+        Welcome(Welcome) = "welcome",
+        /// The public rooms; sent after connecting and whenever one is created.
+        Rooms(RoomList) = "rooms",
+        /// Who is in a room, with ids; the richer twin of `update-peers`, for every room.
+        RoomPeers(RoomPeers) = "room-peers",
     }
 }
 
@@ -144,6 +155,22 @@ impl<'de> Deserialize<'de> for SendMessage {
 }
 
 impl SendMessage {
+    /// The room it is for, when it names one.
+    pub fn room(&self) -> Option<&str> {
+        match self {
+            SendMessage::Text(_) => None,
+            SendMessage::Draft(draft) => draft.room.as_deref(),
+        }
+    }
+
+    /// The person it is for, when it is a direct message.
+    pub fn to(&self) -> Option<&str> {
+        match self {
+            SendMessage::Text(_) => None,
+            SendMessage::Draft(draft) => draft.to.as_deref(),
+        }
+    }
+
     pub fn text(&self) -> &str {
         match self {
             SendMessage::Text(text) => text,
@@ -167,6 +194,50 @@ pub struct Draft {
     pub text: String,
     #[serde(default, rename = "clientId", skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// The room to post in (default `general`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<String>,
+    /// A person's public id: makes this a direct message to them (then `room` is ignored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JoinRoom {
+    pub room: String,
+    /// The last id the client holds in that room: history after it is sent (else recent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaveRoom {
+    pub room: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Welcome {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomList {
+    pub rooms: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Peer {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomPeers {
+    pub room: String,
+    pub peers: Vec<Peer>,
 }
 
 /// "Send me what I missed in `room` after message `after`."
@@ -215,6 +286,9 @@ pub struct NewMessage {
     /// The sender's own id for it, when the sender gave one.
     #[serde(default, rename = "clientId", skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// The sender's public id.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub from: String,
 }
 
 /// A batch of past messages of one room, oldest first. `after` is the id they follow (0 for
@@ -299,10 +373,11 @@ impl MessageAck {
         }
     }
 
-    /// The ack as a `Result`: the accepted message's id, or why it was refused.
+    /// The ack as a `Result`: the accepted message's id (0 for acks of requests that store
+    /// nothing, such as `join`), or why it was refused.
     pub fn into_result(self) -> Result<u64, ChatError> {
         match (self.ok, self.id, self.error) {
-            (true, Some(id), _) => Ok(id),
+            (true, id, _) => Ok(id.unwrap_or(0)),
             (_, _, Some(error)) => Err(error),
             _ => Err(ChatError::new(
                 ErrorCode::BadPayload,
@@ -345,6 +420,7 @@ mod tests {
             id: 3,
             ts: 1_700_000_000_000,
             client_id: None,
+            from: String::new(),
         };
         let value = serde_json::to_value(&msg).unwrap();
         assert_eq!(value["sender"], "red-fox");
@@ -365,7 +441,7 @@ mod tests {
             ClientEvent::decode("message", json!("x")),
             Ok(ClientEvent::Message(SendMessage::Text("x".into())))
         );
-        assert_eq!(ClientEvent::NAMES, &["message", "resync"]);
+        assert_eq!(ClientEvent::NAMES, &["message", "resync", "join", "leave"]);
         assert_eq!(
             ServerEvent::NAMES,
             &[
@@ -373,7 +449,10 @@ mod tests {
                 "update-peers",
                 "newMessage",
                 "chat-error",
-                "history"
+                "history",
+                "welcome",
+                "rooms",
+                "room-peers"
             ]
         );
     }
@@ -439,6 +518,7 @@ mod tests {
             id: 9,
             ts: 1,
             client_id: None,
+            from: String::new(),
         };
         let ok: MessageAck =
             serde_json::from_value(serde_json::to_value(MessageAck::accepted(&msg)).unwrap())

@@ -8,7 +8,9 @@ pub mod codec;
 pub mod events;
 pub mod limits;
 pub mod names;
+pub mod rooms;
 
 pub use codec::{DecodeError, Frame, Handshake};
 pub use events::*;
 pub use limits::*;
+pub use rooms::*;

@@ -1,12 +1,17 @@
-//! The Socket.IO handlers: who connects, what they send, who leaves, and keeping every
-//! client's `update-peers` list true.
+//! The Socket.IO handlers: who connects, what they send, which rooms they are in, who
+//! leaves, and keeping every client's view of who is online true.
 //!
-//! Every client lands in the room [`DEFAULT_ROOM`]; presence, history and broadcasts are keyed
-//! by room from here on. Handlers are small async fns with extractors, in the style of
-//! socketioxide's examples, but nothing a client sends is dropped silently: every refusal is
-//! answered (ack when the client asked for one, a `chat-error` event otherwise) and logged.
+//! Conversations are rooms. Everyone is in [`DEFAULT_ROOM`] (so the tutorial's client, which
+//! knows nothing of rooms, chats there as before) and may join public rooms by name. A direct
+//! message conversation is the room `dm:<id>:<id>` of two people's public ids; it is delivered
+//! to each person's own socket room (`user:<id>`), so nobody else can receive it, and only the
+//! two may load it. History, presence and resync are keyed by room.
+//!
+//! Handlers are small async fns with extractors, in the style of socketioxide's examples, but
+//! nothing a client sends is dropped silently: every refusal is answered (ack when the client
+//! asked for one, a `chat-error` event otherwise) and logged.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -20,10 +25,12 @@ use tokio::sync::Notify;
 use super::config::ChatSection;
 use super::names::NameRegistry;
 use super::presence::Presence;
-use super::store::{Entry, Identities, MessageLog, StoreError};
+use super::store::{Directory, Entry, MessageLog, StoreError};
 use crate::protocol::{
-    Auth, ChatError, DEFAULT_ROOM, ErrorCode, History, MessageAck, NameGenerated, NewMessage,
-    Resync, SendMessage, UpdatePeers, WireEvent, check_client_id, check_token, clean_message,
+    Auth, ChatError, DEFAULT_ROOM, ErrorCode, History, JoinRoom, LeaveRoom, MessageAck,
+    NameGenerated, NewMessage, Peer, Resync, RoomList, RoomPeers, SendMessage, UpdatePeers,
+    Welcome, WireEvent, check_client_id, check_token, clean_message, dm_partner, dm_room,
+    is_public_id, normalize_room,
 };
 
 /// Shared chat state, cheap to clone (one `Arc` inside).
@@ -32,9 +39,12 @@ pub struct Chat(Arc<Inner>);
 
 struct Inner {
     names: Mutex<NameRegistry>,
+    /// Room members by public id.
     presence: Mutex<Presence<Arc<str>>>,
+    /// Public rooms that exist.
+    rooms: Mutex<BTreeSet<String>>,
     log: Arc<dyn MessageLog>,
-    identities: Arc<dyn Identities>,
+    directory: Arc<dyn Directory>,
     /// Serialises first-time naming of a token, so two tabs opening at once get one name.
     naming: tokio::sync::Mutex<()>,
     dirty_rooms: Mutex<HashSet<String>>,
@@ -46,9 +56,11 @@ struct Inner {
 #[derive(Debug, Clone)]
 struct Member {
     /// Stable identity: a hash of the browser's token, or the socket id for the anonymous.
+    /// Never sent to anyone.
     user: Arc<str>,
+    /// What others may know and address: derived from `user`, not reversible.
+    id: Arc<str>,
     name: Arc<str>,
-    room: Arc<str>,
     anonymous: bool,
 }
 
@@ -70,23 +82,31 @@ impl std::fmt::Display for Refusal {
 const HISTORY_BATCH: usize = 200;
 const HISTORY_BATCHES_PER_REQUEST: usize = 25;
 
+/// The socket room of one person's connections, where their direct messages go.
+fn user_room(id: &str) -> String {
+    format!("user:{id}")
+}
+
 impl Chat {
-    /// The chat over `log` and `identities`; names already given to returning people stay
+    /// The chat over `log` and `directory`; names already given to returning people stay
     /// reserved for them.
     pub async fn new(
         log: Arc<dyn MessageLog>,
-        identities: Arc<dyn Identities>,
+        directory: Arc<dyn Directory>,
         config: ChatSection,
     ) -> Result<Self, StoreError> {
         let mut names = NameRegistry::default();
-        for name in identities.all_names().await? {
+        for name in directory.all_names().await? {
             names.reserve(name);
         }
+        let mut rooms: BTreeSet<String> = directory.rooms().await?.into_iter().collect();
+        rooms.insert(DEFAULT_ROOM.to_owned());
         Ok(Chat(Arc::new(Inner {
             names: Mutex::new(names),
             presence: Mutex::new(Presence::default()),
+            rooms: Mutex::new(rooms),
             log,
-            identities,
+            directory,
             naming: tokio::sync::Mutex::new(()),
             dirty_rooms: Mutex::new(HashSet::new()),
             peers_changed: Notify::new(),
@@ -110,7 +130,7 @@ impl Chat {
         self.0.peers_changed.notify_one();
     }
 
-    /// Sends `update-peers` for changed rooms, at most once per `peer-update-interval` per
+    /// Sends the member lists of changed rooms, at most once per `peer-update-interval` per
     /// round, so N joins in one interval cost one broadcast instead of N. Runs until
     /// dropped; must be stopped before `SocketIo::close`.
     pub async fn sync_peers(self, io: SocketIo) {
@@ -118,25 +138,77 @@ impl Chat {
             self.0.peers_changed.notified().await;
             let rooms: Vec<String> = lock(&self.0.dirty_rooms).drain().collect();
             for room in rooms {
-                let names = lock(&self.0.presence).names(&room);
-                send_peers(&io, &room, UpdatePeers(names)).await;
+                let peers = self.peers(&room);
+                if room == DEFAULT_ROOM {
+                    let names = peers.peers.iter().map(|p| p.name.clone()).collect();
+                    send_state(&io, &room, &UpdatePeers(names)).await;
+                }
+                send_state(&io, &room, &peers).await;
             }
             tokio::time::sleep(self.0.config.peer_update_interval()).await;
+        }
+    }
+
+    fn peers(&self, room: &str) -> RoomPeers {
+        let peers = lock(&self.0.presence)
+            .members(room)
+            .into_iter()
+            .map(|(id, name)| Peer {
+                id: id.to_string(),
+                name,
+            })
+            .collect();
+        RoomPeers {
+            room: room.to_owned(),
+            peers,
+        }
+    }
+
+    /// Sends one socket the member list of a room it joined while already listed there.
+    fn send_peers_to<A: Adapter>(&self, s: &SocketRef<A>, room: &str) {
+        let peers = self.peers(room);
+        if room == DEFAULT_ROOM {
+            emit(
+                s,
+                &UpdatePeers(peers.peers.iter().map(|p| p.name.clone()).collect()),
+            );
+        }
+        emit(s, &peers);
+    }
+
+    fn room_list(&self) -> RoomList {
+        RoomList {
+            rooms: lock(&self.0.rooms).iter().cloned().collect(),
         }
     }
 
     /// The name that goes with a token's identity: remembered, or new and remembered.
     async fn name_for(&self, user: &str) -> Result<String, StoreError> {
         let _one_at_a_time = self.0.naming.lock().await;
-        if let Some(name) = self.0.identities.name_of(user).await? {
+        if let Some(name) = self.0.directory.name_of(user).await? {
             return Ok(name);
         }
         let name = lock(&self.0.names).assign(&mut rand::rng());
-        if let Err(e) = self.0.identities.remember(user, &name).await {
+        if let Err(e) = self.0.directory.remember(user, &name).await {
             lock(&self.0.names).release(&name);
             return Err(e);
         }
         Ok(name)
+    }
+
+    /// Makes a public room exist; tells everyone when it is new.
+    async fn create_room(&self, io: &SocketIo, room: &str) -> Result<(), StoreError> {
+        if lock(&self.0.rooms).contains(room) {
+            return Ok(());
+        }
+        self.0.directory.add_room(room).await?;
+        if lock(&self.0.rooms).insert(room.to_owned()) {
+            let list = self.room_list();
+            if let Err(e) = io.emit(RoomList::NAME, &list).await {
+                tracing::debug!(error = %e, "room list broadcast incomplete");
+            }
+        }
+        Ok(())
     }
 
     /// Sends `room`'s messages after `after` (or the most recent ones when `after` is None) as
@@ -191,10 +263,39 @@ impl Chat {
 
 /// A token's identity as stored: a hash, so the database never holds a usable token.
 fn user_key(token: &str) -> String {
+    format!("u:{}", hex_digest(token, 16))
+}
+
+/// The public id that goes with an identity; others cannot get the identity back from it.
+fn public_id(user: &str) -> String {
+    hex_digest(
+        &format!("public:{user}"),
+        crate::protocol::PUBLIC_ID_LEN / 2,
+    )
+}
+
+fn hex_digest(text: &str, bytes: usize) -> String {
     use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(token.as_bytes());
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!("u:{hex}")
+    Sha256::digest(text.as_bytes())[..bytes]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Whether this connection may read `room`: a public room it joined, or a direct-message
+/// conversation its person is part of.
+fn may_read<A: Adapter>(s: &SocketRef<A>, member: &Member, room: &str) -> bool {
+    if dm_partner(room, &member.id).is_some() {
+        return true;
+    }
+    s.rooms().iter().any(|r| r == room)
+}
+
+fn not_yours(room: &str) -> ChatError {
+    ChatError::new(
+        ErrorCode::BadPayload,
+        format!("You are not in {room:?}: join it first."),
+    )
 }
 
 /// Runs before the server confirms the connection (`40`): reads the client's identity and
@@ -217,44 +318,129 @@ async fn admit(
                 Refusal("The chat is unavailable; try again shortly.".into())
             })?;
             Member {
+                id: public_id(&user).into(),
                 user: user.into(),
                 name: name.into(),
-                room: DEFAULT_ROOM.into(),
                 anonymous: false,
             }
         }
-        None => Member {
-            user: format!("s:{}", s.id).into(),
-            name: lock(&chat.0.names).assign(&mut rand::rng()).into(),
-            room: DEFAULT_ROOM.into(),
-            anonymous: true,
-        },
+        None => {
+            let user = format!("s:{}", s.id);
+            Member {
+                id: public_id(&user).into(),
+                user: user.into(),
+                name: lock(&chat.0.names).assign(&mut rand::rng()).into(),
+                anonymous: true,
+            }
+        }
     };
     s.extensions.insert(member);
     s.extensions.insert(Resume(auth.last_seen));
     s.on(SendMessage::NAME, on_message);
     s.on(Resync::NAME, on_resync);
+    s.on(JoinRoom::NAME, on_join);
+    s.on(LeaveRoom::NAME, on_leave);
     s.on_fallback(on_unknown_event);
     s.on_disconnect(on_disconnect);
     Ok(())
 }
 
 async fn on_connect(s: SocketRef, State(chat): State<Chat>, Extension(member): Extension<Member>) {
-    s.join(member.room.to_string());
-    let arrived =
-        lock(&chat.0.presence).join(&member.room, member.user.clone(), member.name.to_string());
+    s.join([DEFAULT_ROOM.to_owned(), user_room(&member.id)]);
     tracing::info!(sid = %s.id, name = %member.name, "connected");
     emit(&s, &NameGenerated(member.name.to_string()));
+    emit(
+        &s,
+        &Welcome {
+            id: member.id.to_string(),
+            name: member.name.to_string(),
+        },
+    );
+    emit(&s, &chat.room_list());
+    enter(&chat, &s, &member, DEFAULT_ROOM);
+    let resume = s.extensions.remove::<Resume>();
+    let after = resume.and_then(|r| r.0.get(DEFAULT_ROOM).copied());
+    chat.send_history(&s, DEFAULT_ROOM, after).await;
+}
+
+/// Counts a connection into a public room's presence and brings member lists up to date.
+fn enter<A: Adapter>(chat: &Chat, s: &SocketRef<A>, member: &Member, room: &str) {
+    let arrived = lock(&chat.0.presence).join(room, member.id.clone(), member.name.to_string());
     if arrived {
-        chat.touch(&member.room);
+        chat.touch(room);
     } else {
         // Another tab of someone already listed: only this tab needs the list.
-        let names = lock(&chat.0.presence).names(&member.room);
-        emit(&s, &UpdatePeers(names));
+        chat.send_peers_to(s, room);
     }
-    let resume = s.extensions.remove::<Resume>();
-    let after = resume.and_then(|r| r.0.get(&*member.room).copied());
-    chat.send_history(&s, &member.room, after).await;
+}
+
+async fn on_join(
+    s: SocketRef,
+    io: SocketIo,
+    State(chat): State<Chat>,
+    Extension(member): Extension<Member>,
+    reply: Reply,
+    TryData(request): TryData<JoinRoom>,
+) {
+    let Ok(request) = request else {
+        return reply.refuse(ChatError::new(
+            ErrorCode::BadPayload,
+            "`join` takes {room, after?}.",
+        ));
+    };
+    if request.room.starts_with("dm:") {
+        // A direct-message conversation: only its two people may open it.
+        if dm_partner(&request.room, &member.id).is_none() {
+            return reply.refuse(not_yours(&request.room));
+        }
+        reply.ack(&serde_json::json!({ "ok": true, "room": request.room }));
+        return chat.send_history(&s, &request.room, request.after).await;
+    }
+    let room = match normalize_room(&request.room) {
+        Ok(room) => room,
+        Err(e) => return reply.refuse(e),
+    };
+    if let Err(e) = chat.create_room(&io, &room).await {
+        tracing::error!(sid = %s.id, error = %e, "room not created");
+        return reply.refuse(ChatError::new(
+            ErrorCode::Unavailable,
+            "The room could not be created; try again.",
+        ));
+    }
+    if !s.rooms().iter().any(|r| *r == room) {
+        s.join(room.clone());
+        enter(&chat, &s, &member, &room);
+    }
+    reply.ack(&serde_json::json!({ "ok": true, "room": room }));
+    chat.send_history(&s, &room, request.after).await;
+}
+
+async fn on_leave(
+    s: SocketRef,
+    State(chat): State<Chat>,
+    Extension(member): Extension<Member>,
+    reply: Reply,
+    TryData(request): TryData<LeaveRoom>,
+) {
+    let Ok(request) = request else {
+        return reply.refuse(ChatError::new(
+            ErrorCode::BadPayload,
+            "`leave` takes {room}.",
+        ));
+    };
+    if request.room == DEFAULT_ROOM {
+        return reply.refuse(ChatError::new(
+            ErrorCode::BadPayload,
+            "Everyone stays in general.",
+        ));
+    }
+    if s.rooms().iter().any(|r| *r == request.room) {
+        s.leave(request.room.clone());
+        if lock(&chat.0.presence).leave(&request.room, &member.id) {
+            chat.touch(&request.room);
+        }
+    }
+    reply.ack(&serde_json::json!({ "ok": true, "room": request.room }));
 }
 
 async fn on_message(
@@ -271,7 +457,7 @@ async fn on_message(
             tracing::debug!(sid = %s.id, error = %e, "message with a bad payload");
             return reply.refuse(ChatError::new(
                 ErrorCode::BadPayload,
-                "`message` takes a string, or an object {text, clientId}.",
+                "`message` takes a string, or an object {text, clientId, room, to}.",
             ));
         }
     };
@@ -282,10 +468,32 @@ async fn on_message(
         Ok(text) => text,
         Err(e) => return reply.refuse(e),
     };
+    let (room, audience) = match (sent.to(), sent.room()) {
+        (Some(to), _) => {
+            if !is_public_id(to) || to == &*member.id {
+                return reply.refuse(ChatError::new(
+                    ErrorCode::BadPayload,
+                    "`to` must be another person's id.",
+                ));
+            }
+            (
+                dm_room(&member.id, to),
+                vec![user_room(&member.id), user_room(to)],
+            )
+        }
+        (None, room) => {
+            let room = room.unwrap_or(DEFAULT_ROOM).to_owned();
+            if !may_read(&s, &member, &room) {
+                return reply.refuse(not_yours(&room));
+            }
+            (room.clone(), vec![room])
+        }
+    };
     let entry = Entry {
-        room: &member.room,
+        room: &room,
         author: &member.user,
         sender: &member.name,
+        from: &member.id,
         text,
         client_id: sent.client_id(),
     };
@@ -300,8 +508,14 @@ async fn on_message(
         }
     };
     // A retry of a stored message is acknowledged again but never broadcast twice.
-    if !stored.duplicate {
-        broadcast(&io, &member.room, &stored.message).await;
+    if !stored.duplicate
+        && let Err(e) = io
+            .to(audience)
+            .emit(NewMessage::NAME, &stored.message)
+            .await
+    {
+        // A full queue means that client stopped reading: it resyncs from the gap.
+        tracing::warn!(%room, error = %e, "broadcast incomplete");
     }
     reply.ack(&MessageAck::accepted(&stored.message));
 }
@@ -313,20 +527,14 @@ async fn on_resync(
     reply: Reply,
     TryData(request): TryData<Resync>,
 ) {
-    let request = match request {
-        Ok(request) => request,
-        Err(_) => {
-            return reply.refuse(ChatError::new(
-                ErrorCode::BadPayload,
-                "`resync` takes {room, after}.",
-            ));
-        }
-    };
-    if request.room != *member.room {
+    let Ok(request) = request else {
         return reply.refuse(ChatError::new(
             ErrorCode::BadPayload,
-            format!("You are not in room {:?}.", request.room),
+            "`resync` takes {room, after}.",
         ));
+    };
+    if !may_read(&s, &member, &request.room) {
+        return reply.refuse(not_yours(&request.room));
     }
     chat.send_history(&s, &request.room, Some(request.after))
         .await;
@@ -348,8 +556,10 @@ async fn on_disconnect(s: SocketRef, State(chat): State<Chat>, reason: Disconnec
     if member.anonymous {
         lock(&chat.0.names).release(&member.name);
     }
-    if lock(&chat.0.presence).leave(&member.room, &member.user) {
-        chat.touch(&member.room);
+    for room in s.rooms() {
+        if lock(&chat.0.presence).leave(&room, &member.id) {
+            chat.touch(&room);
+        }
     }
     tracing::info!(sid = %s.id, name = %member.name, %reason, "disconnected");
 }
@@ -361,18 +571,12 @@ fn emit<E: WireEvent, A: Adapter>(s: &SocketRef<A>, event: &E) {
     }
 }
 
-async fn broadcast(io: &SocketIo, room: &str, message: &NewMessage) {
-    if let Err(e) = io.to(room.to_owned()).emit(NewMessage::NAME, message).await {
-        // A full queue means that client stopped reading; it will miss this message.
-        tracing::warn!(room, event = NewMessage::NAME, error = %e, "broadcast incomplete");
-    }
-}
-
-/// Broadcasts a room's member list. The list is the whole state, so when some clients' queues
-/// were full, every member gets it again individually and a client that still cannot take it
-/// is disconnected: it reconnects and starts from a fresh list, never from a stale one.
-async fn send_peers(io: &SocketIo, room: &str, peers: UpdatePeers) {
-    match io.to(room.to_owned()).emit(UpdatePeers::NAME, &peers).await {
+/// Broadcasts a whole-state event (a member list) to a room. Being the whole state, it may be
+/// sent again: when some clients' queues were full, every member gets it individually and a
+/// client that still cannot take it is disconnected, to come back to a fresh state rather
+/// than keep a stale one.
+async fn send_state<E: WireEvent>(io: &SocketIo, room: &str, state: &E) {
+    match io.to(room.to_owned()).emit(E::NAME, state).await {
         Ok(()) => {}
         Err(BroadcastError::Socket(errors))
             if errors
@@ -381,7 +585,7 @@ async fn send_peers(io: &SocketIo, room: &str, peers: UpdatePeers) {
         {
             for s in io.to(room.to_owned()).sockets() {
                 if let Err(SendError::Socket(SocketError::InternalChannelFull)) =
-                    s.emit(UpdatePeers::NAME, &peers)
+                    s.emit(E::NAME, state)
                 {
                     tracing::warn!(sid = %s.id, "slow reader disconnected");
                     if let Err(e) = s.disconnect() {
@@ -390,7 +594,7 @@ async fn send_peers(io: &SocketIo, room: &str, peers: UpdatePeers) {
                 }
             }
         }
-        Err(e) => tracing::debug!(room, error = %e, "peer list broadcast incomplete"),
+        Err(e) => tracing::debug!(room, error = %e, "state broadcast incomplete"),
     }
 }
 

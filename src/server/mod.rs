@@ -23,7 +23,7 @@ pub use config::{Config, ConfigError};
 use crate::protocol::MAX_PAYLOAD_BYTES;
 use chat::Chat;
 use config::Storage;
-use store::{Identities, MemoryIdentities, MemoryLog, MessageLog, SqliteStore, StoreError};
+use store::{Directory, MemoryDirectory, MemoryLog, MessageLog, SqliteStore, StoreError};
 
 /// Why the server could not start or keep serving.
 #[derive(Debug, thiserror::Error)]
@@ -76,18 +76,17 @@ impl Server {
             .await
             .map_err(|source| ServerError::Bind { addr, source })?;
 
-        let (log, identities): (Arc<dyn MessageLog>, Arc<dyn Identities>) =
-            match config.chat.storage {
-                Storage::Sqlite => {
-                    let store =
-                        Arc::new(SqliteStore::open(&config.chat.database, config.chat.fsync)?);
-                    (store.clone(), store)
-                }
-                Storage::Memory => (
-                    Arc::new(MemoryLog::new(config.chat.history_len)),
-                    Arc::new(MemoryIdentities::default()),
-                ),
-            };
+        let (log, identities): (Arc<dyn MessageLog>, Arc<dyn Directory>) = match config.chat.storage
+        {
+            Storage::Sqlite => {
+                let store = Arc::new(SqliteStore::open(&config.chat.database, config.chat.fsync)?);
+                (store.clone(), store)
+            }
+            Storage::Memory => (
+                Arc::new(MemoryLog::new(config.chat.history_len)),
+                Arc::new(MemoryDirectory::default()),
+            ),
+        };
         let chat = Chat::new(log, identities, config.chat.clone()).await?;
         let (layer, io) = SocketIo::builder()
             .with_state(chat.clone())

@@ -69,14 +69,23 @@ impl<K: Hash + Eq + Clone> Presence<K> {
         true
     }
 
-    /// The display names in `room`, in join order.
-    pub fn names(&self, room: &str) -> Vec<String> {
+    /// The members of `room` and their display names, in join order.
+    pub fn members(&self, room: &str) -> Vec<(K, String)> {
         let Some(room) = self.rooms.get(room) else {
             return Vec::new();
         };
-        let mut members: Vec<&Member> = room.members.values().collect();
-        members.sort_unstable_by_key(|m| m.seq);
-        members.into_iter().map(|m| m.name.clone()).collect()
+        let mut members: Vec<(&K, &Member)> = room.members.iter().collect();
+        members.sort_unstable_by_key(|(_, m)| m.seq);
+        members
+            .into_iter()
+            .map(|(k, m)| (k.clone(), m.name.clone()))
+            .collect()
+    }
+
+    /// The display names in `room`, in join order.
+    #[cfg(test)]
+    fn names(&self, room: &str) -> Vec<String> {
+        self.members(room).into_iter().map(|(_, n)| n).collect()
     }
 }
 

@@ -117,7 +117,12 @@ pub struct Client {
     session: Session,
     token: Option<String>,
     pub name: String,
+    /// My public id, from `welcome`.
+    pub id: String,
     pub peers: Vec<String>,
+    /// `room-peers` by room: (id, name) pairs.
+    pub room_peers: BTreeMap<String, Vec<(String, String)>>,
+    pub rooms: Vec<String>,
     /// Live `newMessage` events, in arrival order.
     pub messages: Vec<NewMessage>,
     /// Messages from `history` events, in arrival order.
@@ -131,6 +136,9 @@ pub struct Client {
     pub refused: Option<String>,
     pub closed: bool,
     next_client_id: u64,
+    next_request: u64,
+    /// Resync position per room other than `general` (which `cursor` follows).
+    pub cursors: BTreeMap<String, Cursor>,
 }
 
 impl Client {
@@ -142,7 +150,7 @@ impl Client {
     /// Connects with an identity token and waits to be named.
     pub async fn connect_as(addr: SocketAddr, token: Option<&str>) -> Client {
         let mut client = Client::open(addr, token.map(str::to_owned), Auth::default()).await;
-        client.until(|c| !c.name.is_empty()).await;
+        client.until(|c| !c.name.is_empty() && !c.id.is_empty()).await;
         client
     }
 
@@ -168,7 +176,10 @@ impl Client {
             session: Session::new(auth),
             token,
             name: String::new(),
+            id: String::new(),
             peers: Vec::new(),
+            room_peers: BTreeMap::new(),
+            rooms: Vec::new(),
             messages: Vec::new(),
             history: Vec::new(),
             view: BTreeMap::new(),
@@ -178,6 +189,8 @@ impl Client {
             refused: None,
             closed: false,
             next_client_id: 0,
+            next_request: 1_000_000,
+            cursors: BTreeMap::new(),
         }
     }
 
@@ -191,7 +204,8 @@ impl Client {
         self.session = fresh.session;
         self.name.clear();
         self.closed = false;
-        self.until(|c| !c.name.is_empty()).await;
+        self.id.clear();
+        self.until(|c| !c.name.is_empty() && !c.id.is_empty()).await;
     }
 
     /// The highest id up to which this client has every message.
@@ -227,26 +241,38 @@ impl Client {
             Action::Event(ServerEvent::NameGenerated(n)) => self.name = n.0,
             Action::Event(ServerEvent::UpdatePeers(p)) => self.peers = p.0,
             Action::Event(ServerEvent::NewMessage(m)) => {
-                let gap = self.cursor.on_message(m.id);
-                self.view.insert(m.id, m.clone());
+                let room = m.room.clone();
+                let gap = self.cursor_of(&room).on_message(m.id);
+                if room == DEFAULT_ROOM {
+                    self.view.insert(m.id, m.clone());
+                }
                 self.messages.push(m);
                 if let Some(after) = gap {
-                    let frame = self.session.resync(DEFAULT_ROOM, after);
+                    let frame = self.session.resync(&room, after);
                     self.send_raw(&frame).await;
                 }
             }
             Action::Event(ServerEvent::History(h)) => {
+                let room = h.room.clone();
                 let gap = self
-                    .cursor
+                    .cursor_of(&room)
                     .on_history(h.after, h.messages.iter().map(|m| m.id));
-                for m in &h.messages {
-                    self.view.insert(m.id, m.clone());
+                if room == DEFAULT_ROOM {
+                    for m in &h.messages {
+                        self.view.insert(m.id, m.clone());
+                    }
                 }
                 self.history.extend(h.messages);
                 if let Some(after) = gap {
-                    let frame = self.session.resync(DEFAULT_ROOM, after);
+                    let frame = self.session.resync(&room, after);
                     self.send_raw(&frame).await;
                 }
+            }
+            Action::Event(ServerEvent::Welcome(w)) => self.id = w.id,
+            Action::Event(ServerEvent::Rooms(r)) => self.rooms = r.rooms,
+            Action::Event(ServerEvent::RoomPeers(p)) => {
+                let peers = p.peers.into_iter().map(|p| (p.id, p.name)).collect();
+                self.room_peers.insert(p.room, peers);
             }
             Action::Event(ServerEvent::ChatError(e)) => self.errors.push(e),
             Action::Acked { ack, result } => self.acks.push((ack, result)),
@@ -257,6 +283,80 @@ impl Client {
             }
             Action::Closed => self.closed = true,
         }
+    }
+
+    fn cursor_of(&mut self, room: &str) -> &mut Cursor {
+        if room == DEFAULT_ROOM {
+            &mut self.cursor
+        } else {
+            self.cursors.entry(room.to_owned()).or_default()
+        }
+    }
+
+    /// Sends `event` with `payload` and an ack id, and waits for the answer.
+    pub async fn request(
+        &mut self,
+        event: &str,
+        payload: serde_json::Value,
+    ) -> Result<u64, ChatError> {
+        self.next_request += 1;
+        let ack = self.next_request;
+        let frame = chat::protocol::Frame::event(event, vec![payload], Some(ack)).encode();
+        self.send_raw(&frame).await;
+        self.until(|c| c.closed || c.acks.iter().any(|(a, _)| *a == ack))
+            .await;
+        let pos = self
+            .acks
+            .iter()
+            .position(|(a, _)| *a == ack)
+            .expect("answered before the link closed");
+        self.acks.remove(pos).1
+    }
+
+    /// Joins a room; returns once the server has answered.
+    pub async fn join(&mut self, room: &str) -> Result<u64, ChatError> {
+        let after = self.cursors.get(room).and_then(Cursor::position);
+        self.request("join", serde_json::json!({ "room": room, "after": after }))
+            .await
+    }
+
+    /// Says something in a room (or, with `to`, to a person).
+    pub async fn say_in(&mut self, room: &str, text: &str) -> Result<u64, ChatError> {
+        self.next_client_id += 1;
+        let cid = format!("{}-{}", self.name, self.next_client_id);
+        self.request(
+            "message",
+            serde_json::json!({ "text": text, "clientId": cid, "room": room }),
+        )
+        .await
+    }
+
+    pub async fn dm(&mut self, to: &str, text: &str) -> Result<u64, ChatError> {
+        self.next_client_id += 1;
+        let cid = format!("{}-{}", self.name, self.next_client_id);
+        self.request(
+            "message",
+            serde_json::json!({ "text": text, "clientId": cid, "to": to }),
+        )
+        .await
+    }
+
+    /// Messages received (live or history) in `room`.
+    pub fn texts_in(&self, room: &str) -> Vec<&str> {
+        self.messages
+            .iter()
+            .chain(self.history.iter())
+            .filter(|m| m.room == room)
+            .map(|m| m.message.as_str())
+            .collect()
+    }
+
+    /// Names listed in `room`'s `room-peers`.
+    pub fn names_in(&self, room: &str) -> std::collections::BTreeSet<String> {
+        self.room_peers
+            .get(room)
+            .map(|p| p.iter().map(|(_, n)| n.clone()).collect())
+            .unwrap_or_default()
     }
 
     pub async fn send_raw(&mut self, text: &str) {
@@ -285,7 +385,12 @@ impl Client {
         self.peers.iter().cloned().collect()
     }
 
+    /// Live messages received in `general`.
     pub fn texts(&self) -> Vec<&str> {
-        self.messages.iter().map(|m| m.message.as_str()).collect()
+        self.messages
+            .iter()
+            .filter(|m| m.room == DEFAULT_ROOM)
+            .map(|m| m.message.as_str())
+            .collect()
     }
 }

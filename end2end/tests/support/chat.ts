@@ -9,7 +9,7 @@ export async function arrive(browser: Browser, url = "/", context?: BrowserConte
   const page = await context.newPage();
   await page.goto(url);
   await expect(page.locator("#status")).toHaveAttribute("data-status", "online");
-  const me = page.locator("#peer-list li", { hasText: "(you)" });
+  const me = page.locator("#peer-list li .peer-name", { hasText: "(you)" });
   await expect(me).toHaveCount(1);
   const name = (await me.innerText()).replace("(you)", "").trim();
   return { context, page, name };
@@ -21,7 +21,7 @@ export async function say(person: Person, text: string): Promise<void> {
 }
 
 export async function peers(page: Page): Promise<string[]> {
-  const items = await page.locator("#peer-list li").allInnerTexts();
+  const items = await page.locator("#peer-list li .peer-name").allInnerTexts();
   return items.map((t) => t.replace("(you)", "").trim()).sort();
 }
 
@@ -36,6 +36,6 @@ export function pendingLine(page: Page, text: string) {
 }
 
 export async function myName(page: Page): Promise<string> {
-  const me = page.locator("#peer-list li", { hasText: "(you)" });
+  const me = page.locator("#peer-list li .peer-name", { hasText: "(you)" });
   return (await me.innerText()).replace("(you)", "").trim();
 }

@@ -6,7 +6,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use futures::future::{BoxFuture, ready};
 
-use super::{Appended, Entry, Identities, MessageLog, StoreError, now_ms};
+use super::{Appended, Directory, Entry, MessageLog, StoreError, now_ms};
 use crate::protocol::NewMessage;
 
 /// Keeps the last `capacity` messages of each room.
@@ -54,6 +54,7 @@ impl MessageLog for MemoryLog {
             id: log.last_id,
             ts: now_ms(),
             client_id: entry.client_id.map(str::to_owned),
+            from: entry.from.to_owned(),
         };
         if log.messages.len() == self.capacity {
             log.messages.pop_front();
@@ -113,13 +114,14 @@ impl MessageLog for MemoryLog {
     }
 }
 
-/// Names by identity, in memory.
+/// Names by identity, and rooms, in memory.
 #[derive(Default)]
-pub struct MemoryIdentities {
+pub struct MemoryDirectory {
     names: Mutex<HashMap<String, String>>,
+    rooms: Mutex<std::collections::BTreeSet<String>>,
 }
 
-impl Identities for MemoryIdentities {
+impl Directory for MemoryDirectory {
     fn name_of<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
         Box::pin(ready(Ok(lock(&self.names).get(user).cloned())))
     }
@@ -135,6 +137,14 @@ impl Identities for MemoryIdentities {
 
     fn all_names(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
         Box::pin(ready(Ok(lock(&self.names).values().cloned().collect())))
+    }
+
+    fn rooms(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(ready(Ok(lock(&self.rooms).iter().cloned().collect())))
+    }
+
+    fn add_room<'a>(&'a self, room: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(ready(Ok(lock(&self.rooms).insert(room.to_owned()))))
     }
 }
 
@@ -153,7 +163,8 @@ mod tests {
         contract::ids_increase_by_one_per_room(&MemoryLog::new(10)).await;
         contract::a_retry_with_the_same_client_id_is_stored_once(&MemoryLog::new(10)).await;
         contract::recent_and_after_read_in_order(&MemoryLog::new(10)).await;
-        contract::names_are_remembered(&MemoryIdentities::default()).await;
+        contract::names_are_remembered(&MemoryDirectory::default()).await;
+        contract::rooms_are_remembered(&MemoryDirectory::default()).await;
     }
 
     #[tokio::test]
@@ -164,6 +175,7 @@ mod tests {
                 room: "general",
                 author: "u",
                 sender: "s",
+                from: "",
                 text: format!("m{i}"),
                 client_id: None,
             })

@@ -11,7 +11,7 @@ mod sqlite;
 
 use futures::future::BoxFuture;
 
-pub use memory::{MemoryIdentities, MemoryLog};
+pub use memory::{MemoryDirectory, MemoryLog};
 pub use sqlite::SqliteStore;
 
 use crate::protocol::NewMessage;
@@ -33,6 +33,8 @@ pub struct Entry<'a> {
     pub author: &'a str,
     /// The sender's display name at the time.
     pub sender: &'a str,
+    /// The sender's public id.
+    pub from: &'a str,
     pub text: String,
     pub client_id: Option<&'a str>,
 }
@@ -67,8 +69,8 @@ pub trait MessageLog: Send + Sync + 'static {
     fn checkpoint(&self) -> BoxFuture<'_, Result<(), StoreError>>;
 }
 
-/// Display names of returning people, by their stable identity.
-pub trait Identities: Send + Sync + 'static {
+/// Who and what is known beyond one connection: returning people's names, and the rooms.
+pub trait Directory: Send + Sync + 'static {
     fn name_of<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>>;
 
     fn remember<'a>(
@@ -79,6 +81,12 @@ pub trait Identities: Send + Sync + 'static {
 
     /// Every remembered name, so nobody else is handed one of them.
     fn all_names(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
+
+    /// The public rooms ever created, by name.
+    fn rooms(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
+
+    /// Records a room; true when it is new.
+    fn add_room<'a>(&'a self, room: &'a str) -> BoxFuture<'a, Result<bool, StoreError>>;
 }
 
 pub(crate) fn now_ms() -> u64 {
@@ -98,6 +106,7 @@ pub(crate) mod contract {
             room,
             author,
             sender: "red-fox",
+            from: "0123456789abcdef",
             text: text.to_owned(),
             client_id: cid,
         }
@@ -119,6 +128,7 @@ pub(crate) mod contract {
         assert_eq!((a1.message.id, b1.message.id, a2.message.id), (1, 1, 2));
         assert!(a2.message.ts >= a1.message.ts && a1.message.ts > 0);
         assert_eq!(a2.message.sender, "red-fox");
+        assert_eq!(a2.message.from, "0123456789abcdef");
         assert!(!a1.duplicate);
     }
 
@@ -160,7 +170,17 @@ pub(crate) mod contract {
         assert!(log.recent("empty", 10).await.unwrap().is_empty());
     }
 
-    pub async fn names_are_remembered(ids: &dyn Identities) {
+    pub async fn rooms_are_remembered(dir: &dyn Directory) {
+        assert!(dir.rooms().await.unwrap().is_empty());
+        assert!(dir.add_room("rust").await.unwrap());
+        assert!(!dir.add_room("rust").await.unwrap());
+        assert!(dir.add_room("music").await.unwrap());
+        let mut rooms = dir.rooms().await.unwrap();
+        rooms.sort();
+        assert_eq!(rooms, ["music", "rust"]);
+    }
+
+    pub async fn names_are_remembered(ids: &dyn Directory) {
         assert_eq!(ids.name_of("u1").await.unwrap(), None);
         ids.remember("u1", "teal-otter").await.unwrap();
         ids.remember("u2", "red-fox").await.unwrap();

@@ -17,7 +17,7 @@ use futures::future::BoxFuture;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Appended, Entry, Identities, MessageLog, StoreError, now_ms};
+use super::{Appended, Directory, Entry, MessageLog, StoreError, now_ms};
 use crate::protocol::NewMessage;
 
 /// Most writes taken into one transaction.
@@ -41,15 +41,18 @@ CREATE TABLE IF NOT EXISTS users (
     name    TEXT NOT NULL,
     created INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rooms (
+    name    TEXT PRIMARY KEY,
+    created INTEGER NOT NULL
+) WITHOUT ROWID;
 ";
+
+/// Schema changes after the first version, applied in order; `user_version` counts them.
+const MIGRATIONS: &[&str] = &["ALTER TABLE messages ADD COLUMN sender_id TEXT NOT NULL DEFAULT ''"];
 
 enum Write {
     Append {
-        room: String,
-        author: String,
-        sender: String,
-        text: String,
-        client_id: Option<String>,
+        entry: OwnedEntry,
         reply: oneshot::Sender<Result<Appended, StoreError>>,
     },
     Remember {
@@ -57,9 +60,23 @@ enum Write {
         name: String,
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
+    AddRoom {
+        room: String,
+        reply: oneshot::Sender<Result<bool, StoreError>>,
+    },
     Checkpoint {
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
+}
+
+/// An [`Entry`] sent to the writer thread.
+struct OwnedEntry {
+    room: String,
+    author: String,
+    sender: String,
+    from: String,
+    text: String,
+    client_id: Option<String>,
 }
 
 pub struct SqliteStore {
@@ -85,6 +102,7 @@ impl SqliteStore {
                  PRAGMA busy_timeout = 5000; {SCHEMA}"
             ))
             .map_err(|e| open_error(e.to_string()))?;
+        migrate(&writer).map_err(|e| open_error(e.to_string()))?;
         let reader = Connection::open(path).map_err(|e| open_error(e.to_string()))?;
         reader
             .execute_batch("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;")
@@ -128,20 +146,33 @@ impl SqliteStore {
     }
 }
 
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let done: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    let done = usize::try_from(done).unwrap_or(0);
+    for (n, step) in MIGRATIONS.iter().enumerate().skip(done) {
+        conn.execute_batch(&format!(
+            "BEGIN; {step}; PRAGMA user_version = {}; COMMIT;",
+            n + 1
+        ))?;
+    }
+    Ok(())
+}
+
 fn unavailable(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
 impl MessageLog for SqliteStore {
     fn append<'a>(&'a self, entry: Entry<'a>) -> BoxFuture<'a, Result<Appended, StoreError>> {
-        Box::pin(self.write(move |reply| Write::Append {
+        let entry = OwnedEntry {
             room: entry.room.to_owned(),
             author: entry.author.to_owned(),
             sender: entry.sender.to_owned(),
+            from: entry.from.to_owned(),
             text: entry.text,
             client_id: entry.client_id.map(str::to_owned),
-            reply,
-        }))
+        };
+        Box::pin(self.write(move |reply| Write::Append { entry, reply }))
     }
 
     fn recent<'a>(
@@ -152,7 +183,7 @@ impl MessageLog for SqliteStore {
         let room = room.to_owned();
         Box::pin(self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT room, id, ts, sender, text, client_id FROM messages
+                "SELECT room, id, ts, sender, text, client_id, sender_id FROM messages
                  WHERE room = ?1 ORDER BY id DESC LIMIT ?2",
             )?;
             let mut found = stmt
@@ -172,7 +203,7 @@ impl MessageLog for SqliteStore {
         let room = room.to_owned();
         Box::pin(self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT room, id, ts, sender, text, client_id FROM messages
+                "SELECT room, id, ts, sender, text, client_id, sender_id FROM messages
                  WHERE room = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
             )?;
             stmt.query_map(params![room, after as i64, limit as i64], row_to_message)?
@@ -185,7 +216,7 @@ impl MessageLog for SqliteStore {
     }
 }
 
-impl Identities for SqliteStore {
+impl Directory for SqliteStore {
     fn name_of<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
         let user = user.to_owned();
         Box::pin(self.read(move |conn| {
@@ -214,6 +245,21 @@ impl Identities for SqliteStore {
                 .collect()
         }))
     }
+
+    fn rooms(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(self.read(|conn| {
+            conn.prepare("SELECT name FROM rooms ORDER BY name")?
+                .query_map([], |row| row.get(0))?
+                .collect()
+        }))
+    }
+
+    fn add_room<'a>(&'a self, room: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(self.write(move |reply| Write::AddRoom {
+            room: room.to_owned(),
+            reply,
+        }))
+    }
 }
 
 fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<NewMessage> {
@@ -224,12 +270,14 @@ fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<NewMessage> {
         sender: row.get(3)?,
         message: row.get(4)?,
         client_id: row.get(5)?,
+        from: row.get(6)?,
     })
 }
 
 /// An answer to send once the batch's transaction has committed.
 enum Answer {
     Appended(oneshot::Sender<Result<Appended, StoreError>>, Appended),
+    Added(oneshot::Sender<Result<bool, StoreError>>, bool),
     Done(oneshot::Sender<Result<(), StoreError>>),
 }
 
@@ -249,16 +297,8 @@ fn write_loop(mut conn: Connection, mut queue: mpsc::UnboundedReceiver<Write>) {
         let committed = conn.transaction().and_then(|tx| {
             for write in batch {
                 match write {
-                    Write::Append {
-                        room,
-                        author,
-                        sender,
-                        text,
-                        client_id,
-                        reply,
-                    } => {
-                        let stored =
-                            append(&tx, &mut last_ids, room, author, sender, text, client_id)?;
+                    Write::Append { entry, reply } => {
+                        let stored = append(&tx, &mut last_ids, entry)?;
                         answers.push(Answer::Appended(reply, stored));
                     }
                     Write::Remember { user, name, reply } => {
@@ -268,6 +308,14 @@ fn write_loop(mut conn: Connection, mut queue: mpsc::UnboundedReceiver<Write>) {
                             params![user, name, now_ms() as i64],
                         )?;
                         answers.push(Answer::Done(reply));
+                    }
+                    Write::AddRoom { room, reply } => {
+                        let added = tx.execute(
+                            "INSERT INTO rooms (name, created) VALUES (?1, ?2)
+                             ON CONFLICT (name) DO NOTHING",
+                            params![room, now_ms() as i64],
+                        )?;
+                        answers.push(Answer::Added(reply, added == 1));
                     }
                     Write::Checkpoint { reply } => checkpoints.push(reply),
                 }
@@ -280,6 +328,7 @@ fn write_loop(mut conn: Connection, mut queue: mpsc::UnboundedReceiver<Write>) {
                 for answer in answers {
                     match answer {
                         Answer::Appended(reply, stored) => drop(reply.send(Ok(stored))),
+                        Answer::Added(reply, added) => drop(reply.send(Ok(added))),
                         Answer::Done(reply) => drop(reply.send(Ok(()))),
                     }
                 }
@@ -292,6 +341,7 @@ fn write_loop(mut conn: Connection, mut queue: mpsc::UnboundedReceiver<Write>) {
                 for answer in answers {
                     match answer {
                         Answer::Appended(reply, _) => drop(reply.send(Err(error.clone()))),
+                        Answer::Added(reply, _) => drop(reply.send(Err(error.clone()))),
                         Answer::Done(reply) => drop(reply.send(Err(error.clone()))),
                     }
                 }
@@ -309,16 +359,20 @@ fn write_loop(mut conn: Connection, mut queue: mpsc::UnboundedReceiver<Write>) {
 fn append(
     tx: &Transaction<'_>,
     last_ids: &mut HashMap<String, u64>,
-    room: String,
-    author: String,
-    sender: String,
-    text: String,
-    client_id: Option<String>,
+    entry: OwnedEntry,
 ) -> rusqlite::Result<Appended> {
+    let OwnedEntry {
+        room,
+        author,
+        sender,
+        from,
+        text,
+        client_id,
+    } = entry;
     if let Some(cid) = &client_id {
         let earlier = tx
             .prepare_cached(
-                "SELECT room, id, ts, sender, text, client_id FROM messages
+                "SELECT room, id, ts, sender, text, client_id, sender_id FROM messages
                  WHERE author = ?1 AND client_id = ?2",
             )?
             .query_row(params![author, cid], row_to_message)
@@ -343,10 +397,11 @@ fn append(
         id: last + 1,
         ts: now_ms(),
         client_id,
+        from,
     };
     tx.prepare_cached(
-        "INSERT INTO messages (room, id, ts, author, sender, text, client_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO messages (room, id, ts, author, sender, text, client_id, sender_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         message.room,
@@ -356,6 +411,7 @@ fn append(
         message.sender,
         message.message,
         message.client_id,
+        message.from,
     ])?;
     last_ids.insert(message.room.clone(), message.id);
     Ok(Appended {
@@ -385,6 +441,7 @@ mod tests {
         contract::a_retry_with_the_same_client_id_is_stored_once(&open("retry")).await;
         contract::recent_and_after_read_in_order(&open("read")).await;
         contract::names_are_remembered(&open("names")).await;
+        contract::rooms_are_remembered(&open("rooms")).await;
     }
 
     #[tokio::test]
@@ -398,6 +455,7 @@ mod tests {
                         room: "general",
                         author: "u1",
                         sender: "red-fox",
+                        from: "",
                         text: text.into(),
                         client_id: None,
                     })
@@ -425,6 +483,7 @@ mod tests {
                 room: "general",
                 author: "u1",
                 sender: "red-fox",
+                from: "",
                 text: "three".into(),
                 client_id: None,
             })
@@ -444,6 +503,7 @@ mod tests {
                         room: "general",
                         author: "u",
                         sender: "s",
+                        from: "",
                         text: format!("m{i}"),
                         client_id: None,
                     })

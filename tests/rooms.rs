@@ -1,0 +1,187 @@
+//! Rooms and direct messages: each conversation its own history, presence and resync, and a
+//! direct conversation readable by its two people only.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use chat::protocol::{ErrorCode, dm_room};
+use support::{Client, start_server};
+
+fn token(tag: &str) -> String {
+    format!("rooms-token-{tag}-0123456789abcdef")
+}
+
+fn set(names: &[&String]) -> BTreeSet<String> {
+    names.iter().map(|n| n.to_string()).collect()
+}
+
+#[tokio::test]
+async fn messages_in_one_room_never_reach_another_rooms_members() {
+    let addr = start_server().await;
+    let mut ann = Client::connect(addr).await;
+    let mut bob = Client::connect(addr).await;
+    let mut cat = Client::connect(addr).await;
+    ann.join("alpha").await.unwrap();
+    bob.join("alpha").await.unwrap();
+    cat.join("beta").await.unwrap();
+
+    ann.say_in("alpha", "for alpha").await.unwrap();
+    cat.say_in("beta", "for beta").await.unwrap();
+    bob.say_in("general", "for everyone").await.unwrap();
+    // Posting where one has not joined is refused.
+    let refused = cat.say_in("alpha", "sneaking in").await.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::BadPayload);
+
+    for c in [&mut ann, &mut bob, &mut cat] {
+        c.until(|c| c.texts_in("general") == ["for everyone"]).await;
+    }
+    bob.until(|c| c.texts_in("alpha") == ["for alpha"]).await;
+    cat.until(|c| c.texts_in("beta") == ["for beta"]).await;
+    // One more round trip each, then nothing else may have arrived.
+    for c in [&mut ann, &mut bob, &mut cat] {
+        c.join("general").await.unwrap();
+    }
+    assert!(
+        cat.texts_in("alpha").is_empty(),
+        "{:?}",
+        cat.texts_in("alpha")
+    );
+    assert!(ann.texts_in("beta").is_empty());
+    assert!(bob.texts_in("beta").is_empty());
+}
+
+#[tokio::test]
+async fn each_room_lists_its_own_members_through_joins_leaves_and_disconnects() {
+    let addr = start_server().await;
+    let mut ann = Client::connect(addr).await;
+    let mut bob = Client::connect(addr).await;
+    let mut cat = Client::connect(addr).await;
+    ann.join("alpha").await.unwrap();
+    bob.join("alpha").await.unwrap();
+    cat.join("beta").await.unwrap();
+    let (a, b, c) = (ann.name.clone(), bob.name.clone(), cat.name.clone());
+
+    ann.until(|x| x.names_in("alpha") == set(&[&a, &b])).await;
+    cat.until(|x| x.names_in("beta") == set(&[&c])).await;
+    cat.until(|x| x.names_in("general") == set(&[&a, &b, &c]))
+        .await;
+
+    bob.request("leave", serde_json::json!({"room": "alpha"}))
+        .await
+        .unwrap();
+    ann.until(|x| x.names_in("alpha") == set(&[&a])).await;
+    bob.until(|x| x.names_in("general") == set(&[&a, &b, &c]))
+        .await;
+
+    drop(cat);
+    ann.until(|x| x.names_in("general") == set(&[&a, &b])).await;
+    assert_eq!(ann.names_in("alpha"), set(&[&a]));
+    // Nobody leaves general.
+    let refused = ann
+        .request("leave", serde_json::json!({"room": "general"}))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::BadPayload);
+}
+
+#[tokio::test]
+async fn room_names_are_normalised_and_new_rooms_are_announced() {
+    let addr = start_server().await;
+    let mut ann = Client::connect(addr).await;
+    let mut bob = Client::connect(addr).await;
+    ann.join("  Rust Talk ").await.unwrap();
+    bob.until(|c| c.rooms.contains(&"rust-talk".to_owned()))
+        .await;
+    assert!(bob.rooms.contains(&"general".to_owned()));
+    for bad in ["", "a/b", "dm:x", &"x".repeat(40)] {
+        assert!(ann.join(bad).await.is_err(), "{bad:?}");
+    }
+}
+
+#[tokio::test]
+async fn resync_after_a_reconnect_is_per_room_and_gapless() {
+    let addr = start_server().await;
+    let mut ann = Client::connect_as(addr, Some(&token("ann"))).await;
+    let mut bob = Client::connect(addr).await;
+    ann.join("alpha").await.unwrap();
+    bob.join("alpha").await.unwrap();
+    bob.say_in("alpha", "seen 1").await.unwrap();
+    ann.until(|c| c.texts_in("alpha") == ["seen 1"]).await;
+
+    ann.close().await;
+    for i in 0..12 {
+        bob.say_in("alpha", &format!("alpha {i}")).await.unwrap();
+        if i % 3 == 0 {
+            bob.say_in("general", &format!("general {i}"))
+                .await
+                .unwrap();
+        }
+    }
+    ann.messages.clear();
+    ann.history.clear();
+    ann.reconnect(addr).await;
+    ann.join("alpha").await.unwrap();
+    let alpha: Vec<String> = (0..12).map(|i| format!("alpha {i}")).collect();
+    ann.until(|c| c.texts_in("alpha") == alpha).await;
+    ann.until(|c| c.texts_in("general").len() == 4).await;
+    assert_eq!(
+        ann.texts_in("general"),
+        ["general 0", "general 3", "general 6", "general 9"]
+    );
+}
+
+#[tokio::test]
+async fn a_direct_message_reaches_only_its_two_people_and_a_third_is_refused_everything() {
+    let addr = start_server().await;
+    let mut ann = Client::connect_as(addr, Some(&token("dm-ann"))).await;
+    let mut bob = Client::connect_as(addr, Some(&token("dm-bob"))).await;
+    let mut eve = Client::connect_as(addr, Some(&token("dm-eve"))).await;
+    let room = dm_room(&ann.id, &bob.id);
+
+    ann.dm(&bob.id, "just for bob").await.unwrap();
+    bob.until(|c| c.texts_in(&room) == ["just for bob"]).await;
+    ann.until(|c| c.texts_in(&room) == ["just for bob"]).await;
+    bob.dm(&ann.id, "just for ann").await.unwrap();
+    ann.until(|c| c.texts_in(&room).len() == 2).await;
+
+    // Eve tries every event with the conversation's identifiers.
+    let attempts = [
+        ("join", serde_json::json!({"room": room})),
+        ("join", serde_json::json!({"room": room, "after": 0})),
+        ("resync", serde_json::json!({"room": room, "after": 0})),
+        ("message", serde_json::json!({"text": "hi", "room": room})),
+        ("leave", serde_json::json!({"room": room})),
+    ];
+    for (event, payload) in attempts {
+        let answer = eve.request(event, payload.clone()).await;
+        if event != "leave" {
+            assert!(answer.is_err(), "{event} {payload} was accepted");
+        }
+    }
+    // A message to a made-up or own id is refused too.
+    assert!(eve.dm("not-an-id", "x").await.is_err());
+    let own = eve.id.clone();
+    assert!(eve.dm(&own, "x").await.is_err());
+    // Writing to ann opens eve's own conversation with her, not ann and bob's.
+    eve.dm(&ann.id, "hello ann").await.unwrap();
+    ann.until(|c| c.texts_in(&dm_room(&c.id, &eve.id)) == ["hello ann"])
+        .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    eve.join("general").await.unwrap();
+    assert!(
+        eve.messages
+            .iter()
+            .chain(&eve.history)
+            .all(|m| m.room != room),
+        "eve saw the private conversation"
+    );
+
+    // The conversation persists: bob, back later, loads it.
+    drop(bob);
+    let mut bob = Client::connect_as(addr, Some(&token("dm-bob"))).await;
+    bob.join(&room).await.unwrap();
+    bob.until(|c| c.texts_in(&room) == ["just for bob", "just for ann"])
+        .await;
+}
