@@ -339,6 +339,8 @@ pub enum ErrorCode {
     UnknownEvent,
     /// The message could not be handled right now (not connected, storage down); retry.
     Unavailable,
+    /// Too many events too fast; slow down.
+    RateLimited,
 }
 
 /// The answer to a `message` sent with an ack id: `{"ok":true,"id":..,"ts":..}` or

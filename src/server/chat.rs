@@ -23,6 +23,7 @@ use socketioxide::{BroadcastError, SendError, SocketError, SocketIo};
 use tokio::sync::Notify;
 
 use super::config::ChatSection;
+use super::guard::{ConnectionLimit, Guard, Verdict, peer_ip};
 use super::names::NameRegistry;
 use super::presence::Presence;
 use super::store::{Directory, Entry, MessageLog, StoreError};
@@ -49,6 +50,7 @@ struct Inner {
     naming: tokio::sync::Mutex<()>,
     dirty_rooms: Mutex<HashSet<String>>,
     peers_changed: Notify,
+    guard: Guard,
     config: ChatSection,
 }
 
@@ -62,7 +64,13 @@ struct Member {
     id: Arc<str>,
     name: Arc<str>,
     anonymous: bool,
+    /// Where it connected from, for the per-IP connection count.
+    ip: Option<std::net::IpAddr>,
 }
+
+/// A connection's rate allowance (shared by all its handlers).
+#[derive(Debug, Clone)]
+struct Limit(Arc<Mutex<ConnectionLimit>>);
 
 /// Where the client says it stands, from its connect packet; used once, at connect.
 #[derive(Debug, Clone)]
@@ -93,6 +101,7 @@ impl Chat {
     pub async fn new(
         log: Arc<dyn MessageLog>,
         directory: Arc<dyn Directory>,
+        guard: Guard,
         config: ChatSection,
     ) -> Result<Self, StoreError> {
         let mut names = NameRegistry::default();
@@ -110,6 +119,7 @@ impl Chat {
             naming: tokio::sync::Mutex::new(()),
             dirty_rooms: Mutex::new(HashSet::new()),
             peers_changed: Notify::new(),
+            guard,
             config,
         })))
     }
@@ -322,6 +332,7 @@ async fn admit(
                 user: user.into(),
                 name: name.into(),
                 anonymous: false,
+                ip: peer_ip(&s.req_parts().extensions),
             }
         }
         None => {
@@ -331,11 +342,19 @@ async fn admit(
                 user: user.into(),
                 name: lock(&chat.0.names).assign(&mut rand::rng()).into(),
                 anonymous: true,
+                ip: peer_ip(&s.req_parts().extensions),
             }
         }
     };
+    if let Some(ip) = member.ip {
+        chat.0.guard.connected(ip);
+    }
     s.extensions.insert(member);
     s.extensions.insert(Resume(auth.last_seen));
+    s.extensions
+        .insert(Limit(Arc::new(Mutex::new(ConnectionLimit::new(
+            &chat.0.config,
+        )))));
     s.on(SendMessage::NAME, on_message);
     s.on(Resync::NAME, on_resync);
     s.on(JoinRoom::NAME, on_join);
@@ -382,6 +401,7 @@ async fn on_join(
     reply: Reply,
     TryData(request): TryData<JoinRoom>,
 ) {
+    let Some(reply) = reply.admit() else { return };
     let Ok(request) = request else {
         return reply.refuse(ChatError::new(
             ErrorCode::BadPayload,
@@ -422,6 +442,7 @@ async fn on_leave(
     reply: Reply,
     TryData(request): TryData<LeaveRoom>,
 ) {
+    let Some(reply) = reply.admit() else { return };
     let Ok(request) = request else {
         return reply.refuse(ChatError::new(
             ErrorCode::BadPayload,
@@ -451,6 +472,7 @@ async fn on_message(
     reply: Reply,
     TryData(sent): TryData<SendMessage>,
 ) {
+    let Some(reply) = reply.admit() else { return };
     let sent = match sent {
         Ok(sent) => sent,
         Err(e) => {
@@ -514,8 +536,13 @@ async fn on_message(
             .emit(NewMessage::NAME, &stored.message)
             .await
     {
-        // A full queue means that client stopped reading: it resyncs from the gap.
+        // A full queue means that client stopped reading. Sending the room's member list
+        // finds and drops whoever still cannot take it; the rest resync from the gap.
         tracing::warn!(%room, error = %e, "broadcast incomplete");
+        if matches!(&e, BroadcastError::Socket(errors) if errors.iter().any(|e| matches!(e, SocketError::InternalChannelFull)))
+        {
+            chat.touch(&room);
+        }
     }
     reply.ack(&MessageAck::accepted(&stored.message));
 }
@@ -527,6 +554,7 @@ async fn on_resync(
     reply: Reply,
     TryData(request): TryData<Resync>,
 ) {
+    let Some(reply) = reply.admit() else { return };
     let Ok(request) = request else {
         return reply.refuse(ChatError::new(
             ErrorCode::BadPayload,
@@ -542,6 +570,7 @@ async fn on_resync(
 }
 
 async fn on_unknown_event(s: SocketRef, Event(event): Event, reply: Reply) {
+    let Some(reply) = reply.admit() else { return };
     tracing::debug!(sid = %s.id, %event, "unknown event");
     reply.refuse(ChatError::new(
         ErrorCode::UnknownEvent,
@@ -555,6 +584,9 @@ async fn on_disconnect(s: SocketRef, State(chat): State<Chat>, reason: Disconnec
     };
     if member.anonymous {
         lock(&chat.0.names).release(&member.name);
+    }
+    if let Some(ip) = member.ip {
+        chat.0.guard.disconnected(ip);
     }
     for room in s.rooms() {
         if lock(&chat.0.presence).leave(&room, &member.id) {
@@ -623,20 +655,61 @@ impl<A: Adapter> FromMessageParts<A> for Reply<A> {
 }
 
 impl<A: Adapter> Reply<A> {
+    /// Counts the event against the connection's rate: `None` (after answering) when it is
+    /// over, and the connection is dropped when it keeps going.
+    fn admit(self) -> Option<Self> {
+        let verdict = match self.socket.extensions.get::<Limit>() {
+            Some(limit) => lock(&limit.0).check(std::time::Instant::now()),
+            None => Verdict::Allow,
+        };
+        if verdict == Verdict::Allow {
+            return Some(self);
+        }
+        let error = ChatError::new(
+            ErrorCode::RateLimited,
+            "You are sending too fast; wait a moment.",
+        );
+        self.answer_refusal(error, verdict);
+        None
+    }
+
     /// Acknowledges with `answer` (nothing is sent when the client asked for no ack).
     fn ack<T: serde::Serialize + ?Sized>(self, answer: &T) {
+        if let Some(limit) = self.socket.extensions.get::<Limit>() {
+            lock(&limit.0).clear();
+        }
+        self.send_ack(answer);
+    }
+
+    fn send_ack<T: serde::Serialize + ?Sized>(self, answer: &T) {
         let sid = self.socket.id;
         if let Err(e) = self.ack.send(answer) {
             tracing::warn!(%sid, error = %e, "ack failed");
         }
     }
 
+    /// Refuses the event; a connection refused too often in a row is dropped.
     fn refuse(self, error: ChatError) {
+        let verdict = match self.socket.extensions.get::<Limit>() {
+            Some(limit) => lock(&limit.0).strike(),
+            None => Verdict::Limit,
+        };
+        self.answer_refusal(error, verdict);
+    }
+
+    fn answer_refusal(self, error: ChatError, verdict: Verdict) {
         tracing::debug!(sid = %self.socket.id, code = ?error.code, "refused");
+        let socket = self.socket.clone();
         if self.wants_ack {
-            self.ack(&MessageAck::refused(error));
+            self.send_ack(&MessageAck::refused(error));
         } else {
-            emit(&self.socket, &error);
+            emit(&socket, &error);
+        }
+        if verdict == Verdict::Drop {
+            tracing::warn!(sid = %socket.id, "dropped for abuse");
+            if let Err(e) = socket.disconnect() {
+                tracing::debug!(error = %e, "disconnect failed");
+            }
         }
     }
 }

@@ -85,6 +85,19 @@ pub struct ChatSection {
     /// Fsync every commit (survives power loss); without it a commit survives the process
     /// being killed but not the machine losing power.
     pub fsync: bool,
+    /// Events a connection may send per second, on average…
+    pub rate_per_second: f64,
+    /// …and in one burst.
+    pub rate_burst: u32,
+    /// Refusals in a row (rate limit or invalid input) after which a connection is dropped.
+    pub abuse_strikes: u32,
+    /// Socket.IO connections open at once from one IP address.
+    pub max_connections_per_ip: usize,
+    /// New Engine.IO sessions (handshakes) per minute from one IP address.
+    pub handshakes_per_minute_per_ip: u32,
+    /// Origins allowed to open the chat besides the page's own (`https://chat.example`).
+    /// Requests without an Origin header (non-browser clients) are always allowed.
+    pub allowed_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +120,12 @@ impl Default for ChatSection {
             storage: Storage::Sqlite,
             database: PathBuf::from("data/chat.sqlite3"),
             fsync: false,
+            rate_per_second: 5.0,
+            rate_burst: 10,
+            abuse_strikes: 50,
+            max_connections_per_ip: 50,
+            handshakes_per_minute_per_ip: 120,
+            allowed_origins: Vec::new(),
         }
     }
 }
@@ -255,6 +274,14 @@ fn from_env(raw: &str, default: &toml::Value) -> toml::Value {
         toml::Value::Integer(_) => raw.trim().parse().ok().map(toml::Value::Integer),
         toml::Value::Float(_) => raw.trim().parse().ok().map(toml::Value::Float),
         toml::Value::Boolean(_) => raw.trim().parse().ok().map(toml::Value::Boolean),
+        // Lists are comma-separated: `CHAT_ALLOWED_ORIGINS=https://a.example,https://b.example`.
+        toml::Value::Array(_) => Some(toml::Value::Array(
+            raw.split(',')
+                .map(str::trim)
+                .filter(|item| !item.is_empty())
+                .map(|item| toml::Value::String(item.to_owned()))
+                .collect(),
+        )),
         _ => None,
     };
     parsed.unwrap_or_else(|| toml::Value::String(raw.to_owned()))
@@ -330,6 +357,22 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("`leptos.site-addr`"), "{err}");
+    }
+
+    #[test]
+    fn lists_come_from_the_environment_comma_separated() {
+        let config = load(
+            "",
+            &[(
+                "CHAT_ALLOWED_ORIGINS",
+                "https://a.example, https://b.example",
+            )],
+        )
+        .unwrap();
+        assert_eq!(
+            config.chat.allowed_origins,
+            ["https://a.example", "https://b.example"]
+        );
     }
 
     #[test]

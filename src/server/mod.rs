@@ -4,6 +4,7 @@
 pub mod config;
 
 mod chat;
+mod guard;
 mod names;
 mod presence;
 mod site;
@@ -87,7 +88,8 @@ impl Server {
                 Arc::new(MemoryDirectory::default()),
             ),
         };
-        let chat = Chat::new(log, identities, config.chat.clone()).await?;
+        let guard = guard::Guard::new(&config.chat);
+        let chat = Chat::new(log, identities, guard.clone(), config.chat.clone()).await?;
         let (layer, io) = SocketIo::builder()
             .with_state(chat.clone())
             .ping_interval(config.chat.ping_interval())
@@ -101,7 +103,9 @@ impl Server {
         Chat::attach(&io);
         let peer_sync = tokio::spawn(chat.clone().sync_peers(io.clone()));
 
-        let router = site::router(&config.leptos_options()).layer(layer);
+        let router = site::router(&config.leptos_options())
+            .layer(layer)
+            .layer(axum::middleware::from_fn_with_state(guard, guard::guard));
         Ok(Server {
             listener,
             router,

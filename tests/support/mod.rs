@@ -25,6 +25,12 @@ pub async fn start_server() -> SocketAddr {
     config.leptos.hash_files = false;
     config.chat.peer_update_interval_ms = 20;
     config.chat.storage = chat::server::config::Storage::Memory;
+    // These tests are about chat behaviour, from one address, faster than a person types;
+    // the limits have tests of their own.
+    config.chat.rate_per_second = 10_000.0;
+    config.chat.rate_burst = 10_000;
+    config.chat.max_connections_per_ip = 100_000;
+    config.chat.handshakes_per_minute_per_ip = 100_000;
     let server = Server::bind(config).await.expect("server binds port 0");
     let addr = server.local_addr();
     tokio::spawn(server.serve(std::future::pending()));
@@ -54,6 +60,8 @@ impl Process {
             .env("LEPTOS_HASH_FILES", "false")
             .env("CHAT_DATABASE", database)
             .env("CHAT_PEER_UPDATE_INTERVAL_MS", "20")
+            .env("CHAT_RATE_PER_SECOND", "10000")
+            .env("CHAT_RATE_BURST", "10000")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .spawn()
@@ -150,7 +158,9 @@ impl Client {
     /// Connects with an identity token and waits to be named.
     pub async fn connect_as(addr: SocketAddr, token: Option<&str>) -> Client {
         let mut client = Client::open(addr, token.map(str::to_owned), Auth::default()).await;
-        client.until(|c| !c.name.is_empty() && !c.id.is_empty()).await;
+        client
+            .until(|c| !c.name.is_empty() && !c.id.is_empty())
+            .await;
         client
     }
 
