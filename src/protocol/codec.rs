@@ -326,4 +326,82 @@ mod tests {
             }
         }
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn json_leaf() -> impl Strategy<Value = Value> {
+            prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::from),
+                any::<i64>().prop_map(Value::from),
+                ".{0,40}".prop_map(Value::from),
+            ]
+        }
+
+        fn json() -> impl Strategy<Value = Value> {
+            json_leaf().prop_recursive(3, 24, 4, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                    prop::collection::btree_map("[a-z]{1,6}", inner, 0..4)
+                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        fn frame() -> impl Strategy<Value = Frame> {
+            prop_oneof![
+                Just(Frame::Close),
+                Just(Frame::Ping),
+                Just(Frame::Pong),
+                Just(Frame::PingProbe),
+                Just(Frame::PongProbe),
+                Just(Frame::Upgrade),
+                Just(Frame::Noop),
+                Just(Frame::Disconnect),
+                Just(Frame::Connect(None)),
+                prop::collection::btree_map("[a-z]{1,6}", json(), 0..3)
+                    .prop_map(|m| { Frame::Connect(Some(Value::Object(m.into_iter().collect()))) }),
+                (
+                    ".{0,20}",
+                    prop::collection::vec(json(), 0..3),
+                    prop::option::of(any::<u64>())
+                )
+                    .prop_map(|(name, args, id)| Frame::Event { id, name, args }),
+                (any::<u64>(), prop::collection::vec(json(), 0..3))
+                    .prop_map(|(id, args)| Frame::Ack { id, args }),
+                ".{0,20}".prop_map(|m| Frame::ConnectError(serde_json::json!({ "message": m }))),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn every_frame_survives_encode_then_decode(frame in frame()) {
+                prop_assert_eq!(Frame::decode(&frame.encode()), Ok(frame));
+            }
+
+            #[test]
+            fn arbitrary_text_never_panics(text in ".{0,200}") {
+                let _ = Frame::decode(&text);
+            }
+
+            #[test]
+            fn arbitrary_text_after_a_valid_prefix_never_panics(
+                prefix in prop_oneof![Just("0"), Just("4"), Just("40"), Just("42"), Just("43"), Just("44"), Just("42/")],
+                text in ".{0,200}",
+            ) {
+                let _ = Frame::decode(&format!("{prefix}{text}"));
+            }
+
+            #[test]
+            fn arbitrary_payloads_never_panic_the_event_parsers(name in ".{0,12}", arg in json()) {
+                let _ = crate::protocol::ClientEvent::decode(&name, arg.clone());
+                let _ = crate::protocol::ServerEvent::decode(&name, arg.clone());
+                for known in crate::protocol::ClientEvent::NAMES {
+                    let _ = crate::protocol::ClientEvent::decode(known, arg.clone());
+                }
+            }
+        }
+    }
 }

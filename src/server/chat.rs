@@ -18,9 +18,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Event, Extension, SocketRef, State, TryData};
 use socketioxide::handler::{ConnectHandler, FromMessageParts, Value};
-use socketioxide::socket::{DisconnectReason, Socket};
+use socketioxide::socket::{DisconnectReason, Sid, Socket};
 use socketioxide::{BroadcastError, SendError, SocketError, SocketIo};
 use tokio::sync::Notify;
+use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::config::ChatSection;
 use super::guard::{ConnectionLimit, Guard, Verdict, peer_ip};
@@ -30,8 +31,8 @@ use super::store::{Directory, Entry, MessageLog, StoreError};
 use crate::protocol::{
     Auth, ChatError, DEFAULT_ROOM, ErrorCode, History, JoinRoom, LeaveRoom, MessageAck,
     NameGenerated, NewMessage, Peer, Resync, RoomList, RoomPeers, SendMessage, UpdatePeers,
-    Welcome, WireEvent, check_client_id, check_token, clean_message, dm_partner, dm_room,
-    is_public_id, normalize_room,
+    Welcome, WireEvent, check_client_id, check_token, clean_message, dm_parties, dm_partner,
+    dm_room, is_public_id, normalize_room,
 };
 
 /// Shared chat state, cheap to clone (one `Arc` inside).
@@ -40,8 +41,8 @@ pub struct Chat(Arc<Inner>);
 
 struct Inner {
     names: Mutex<NameRegistry>,
-    /// Room members by public id.
-    presence: Mutex<Presence<Arc<str>>>,
+    /// Room members by public id, connections by socket id.
+    presence: Mutex<Presence<Arc<str>, Sid>>,
     /// Public rooms that exist.
     rooms: Mutex<BTreeSet<String>>,
     log: Arc<dyn MessageLog>,
@@ -138,6 +139,28 @@ impl Chat {
     fn touch(&self, room: &str) {
         lock(&self.0.dirty_rooms).insert(room.to_owned());
         self.0.peers_changed.notify_one();
+    }
+
+    /// Broadcasts every new message, in the order the log committed them (so in id order per
+    /// room): a room's messages to its members, a direct message to its two people. Runs
+    /// until dropped; must be stopped before `SocketIo::close`.
+    pub async fn fan_out(self, io: SocketIo, mut committed: UnboundedReceiver<NewMessage>) {
+        while let Some(message) = committed.recv().await {
+            let audience = match dm_parties(&message.room) {
+                Some((a, b)) => vec![user_room(a), user_room(b)],
+                None => vec![message.room.clone()],
+            };
+            if let Err(e) = io.to(audience).emit(NewMessage::NAME, &message).await {
+                // A full queue means that client stopped reading. Sending the room's member
+                // list finds and drops whoever still cannot take it; the rest resync.
+                tracing::warn!(room = %message.room, error = %e, "broadcast incomplete");
+                if matches!(&e, BroadcastError::Socket(errors)
+                    if errors.iter().any(|e| matches!(e, SocketError::InternalChannelFull)))
+                {
+                    self.touch(&message.room);
+                }
+            }
+        }
     }
 
     /// Sends the member lists of changed rooms, at most once per `peer-update-interval` per
@@ -384,7 +407,15 @@ async fn on_connect(s: SocketRef, State(chat): State<Chat>, Extension(member): E
 
 /// Counts a connection into a public room's presence and brings member lists up to date.
 fn enter<A: Adapter>(chat: &Chat, s: &SocketRef<A>, member: &Member, room: &str) {
-    let arrived = lock(&chat.0.presence).join(room, member.id.clone(), member.name.to_string());
+    let arrived =
+        lock(&chat.0.presence).join(room, member.id.clone(), s.id, member.name.to_string());
+    if !s.connected() {
+        // Gone while joining: its disconnect may have been handled already; undo.
+        if lock(&chat.0.presence).leave(room, &member.id, &s.id) {
+            chat.touch(room);
+        }
+        return;
+    }
     if arrived {
         chat.touch(room);
     } else {
@@ -457,7 +488,7 @@ async fn on_leave(
     }
     if s.rooms().iter().any(|r| *r == request.room) {
         s.leave(request.room.clone());
-        if lock(&chat.0.presence).leave(&request.room, &member.id) {
+        if lock(&chat.0.presence).leave(&request.room, &member.id, &s.id) {
             chat.touch(&request.room);
         }
     }
@@ -466,7 +497,6 @@ async fn on_leave(
 
 async fn on_message(
     s: SocketRef,
-    io: SocketIo,
     State(chat): State<Chat>,
     Extension(member): Extension<Member>,
     reply: Reply,
@@ -490,7 +520,7 @@ async fn on_message(
         Ok(text) => text,
         Err(e) => return reply.refuse(e),
     };
-    let (room, audience) = match (sent.to(), sent.room()) {
+    let room = match (sent.to(), sent.room()) {
         (Some(to), _) => {
             if !is_public_id(to) || to == &*member.id {
                 return reply.refuse(ChatError::new(
@@ -498,17 +528,14 @@ async fn on_message(
                     "`to` must be another person's id.",
                 ));
             }
-            (
-                dm_room(&member.id, to),
-                vec![user_room(&member.id), user_room(to)],
-            )
+            dm_room(&member.id, to)
         }
         (None, room) => {
             let room = room.unwrap_or(DEFAULT_ROOM).to_owned();
             if !may_read(&s, &member, &room) {
                 return reply.refuse(not_yours(&room));
             }
-            (room.clone(), vec![room])
+            room
         }
     };
     let entry = Entry {
@@ -529,21 +556,8 @@ async fn on_message(
             ));
         }
     };
-    // A retry of a stored message is acknowledged again but never broadcast twice.
-    if !stored.duplicate
-        && let Err(e) = io
-            .to(audience)
-            .emit(NewMessage::NAME, &stored.message)
-            .await
-    {
-        // A full queue means that client stopped reading. Sending the room's member list
-        // finds and drops whoever still cannot take it; the rest resync from the gap.
-        tracing::warn!(%room, error = %e, "broadcast incomplete");
-        if matches!(&e, BroadcastError::Socket(errors) if errors.iter().any(|e| matches!(e, SocketError::InternalChannelFull)))
-        {
-            chat.touch(&room);
-        }
-    }
+    // Broadcast by the fan-out task, in id order; a retry of a stored message is acked
+    // again but never broadcast twice.
     reply.ack(&MessageAck::accepted(&stored.message));
 }
 
@@ -589,7 +603,7 @@ async fn on_disconnect(s: SocketRef, State(chat): State<Chat>, reason: Disconnec
         chat.0.guard.disconnected(ip);
     }
     for room in s.rooms() {
-        if lock(&chat.0.presence).leave(&room, &member.id) {
+        if lock(&chat.0.presence).leave(&room, &member.id, &s.id) {
             chat.touch(&room);
         }
     }

@@ -68,6 +68,7 @@ pub struct Server {
     io: SocketIo,
     chat: Chat,
     peer_sync: JoinHandle<()>,
+    fan_out: JoinHandle<()>,
 }
 
 impl Server {
@@ -77,14 +78,16 @@ impl Server {
             .await
             .map_err(|source| ServerError::Bind { addr, source })?;
 
+        let (feed, fed) = tokio::sync::mpsc::unbounded_channel();
         let (log, identities): (Arc<dyn MessageLog>, Arc<dyn Directory>) = match config.chat.storage
         {
             Storage::Sqlite => {
-                let store = Arc::new(SqliteStore::open(&config.chat.database, config.chat.fsync)?);
+                let store = SqliteStore::open(&config.chat.database, config.chat.fsync, feed)?;
+                let store = Arc::new(store);
                 (store.clone(), store)
             }
             Storage::Memory => (
-                Arc::new(MemoryLog::new(config.chat.history_len)),
+                Arc::new(MemoryLog::new(config.chat.history_len, feed)),
                 Arc::new(MemoryDirectory::default()),
             ),
         };
@@ -102,6 +105,8 @@ impl Server {
             .build_layer();
         Chat::attach(&io);
         let peer_sync = tokio::spawn(chat.clone().sync_peers(io.clone()));
+        tokio::spawn(return_freed_memory());
+        let fan_out = tokio::spawn(chat.clone().fan_out(io.clone(), fed));
 
         let router = site::router(&config.leptos_options())
             .layer(layer)
@@ -112,6 +117,7 @@ impl Server {
             io,
             chat,
             peer_sync,
+            fan_out,
         })
     }
 
@@ -132,14 +138,16 @@ impl Server {
             io,
             chat,
             peer_sync,
+            fan_out,
         } = self;
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, service)
             .with_graceful_shutdown(async move {
                 shutdown.await;
                 tracing::info!("shutting down: closing every connection");
-                // The sync task broadcasts through `io`, which must not be used after close.
+                // These tasks broadcast through `io`, which must not be used after close.
                 peer_sync.abort();
+                fan_out.abort();
                 io.close().await;
             })
             .await
@@ -147,6 +155,20 @@ impl Server {
         chat.checkpoint().await?;
         tracing::info!("stopped cleanly");
         Ok(())
+    }
+}
+
+/// glibc's allocator keeps memory freed by many threads (a burst of connections that left)
+/// in its arenas; trimming now and then hands it back, so memory returns to its baseline.
+async fn return_freed_memory() {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(2));
+    loop {
+        every.tick().await;
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: malloc_trim only walks the allocator's own free lists; it takes no pointers.
+        unsafe {
+            libc::malloc_trim(0);
+        }
     }
 }
 
@@ -182,4 +204,28 @@ fn init_tracing() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     // A second init (tests start several servers) is harmless; ignore it.
     let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    /// socketioxide fixed remote panics and advisories up to these versions; never go below.
+    #[test]
+    fn dependencies_stay_at_or_above_their_security_floor() {
+        let lock: toml::Table = toml::from_str(include_str!("../../Cargo.lock")).unwrap();
+        let version_of = |name: &str| -> Vec<u64> {
+            let packages = lock["package"].as_array().unwrap();
+            let package = packages
+                .iter()
+                .find(|p| p["name"].as_str() == Some(name))
+                .unwrap_or_else(|| panic!("{name} is not in Cargo.lock"));
+            package["version"]
+                .as_str()
+                .unwrap()
+                .split('.')
+                .map(|n| n.parse().unwrap())
+                .collect()
+        };
+        assert!(version_of("socketioxide") >= vec![0, 18, 9]);
+        assert!(version_of("engineioxide") >= vec![0, 17, 9]);
+    }
 }

@@ -1,30 +1,32 @@
 //! Who is in which room. Pure bookkeeping, keyed by room, so the transport and the
 //! broadcasting policy live elsewhere (and a shared store can replace it for several nodes).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 
-/// Members of every room, in the order they joined. A member may be connected several times
-/// (tabs, devices) and is listed once, until the last of those connections leaves.
+/// Members of every room, in the order they joined. A member (`K`, a person) may be
+/// connected several times (`C`, tabs, devices) and is listed once, until the last of those
+/// connections leaves. Joining and leaving are idempotent per connection, so a connection
+/// whose disconnect was handled before its connect cannot leave a ghost behind.
 #[derive(Debug)]
-pub struct Presence<K> {
-    rooms: HashMap<String, Room<K>>,
+pub struct Presence<K, C> {
+    rooms: HashMap<String, Room<K, C>>,
     next_seq: u64,
 }
 
 #[derive(Debug)]
-struct Room<K> {
-    members: HashMap<K, Member>,
+struct Room<K, C> {
+    members: HashMap<K, Member<C>>,
 }
 
 #[derive(Debug)]
-struct Member {
+struct Member<C> {
     seq: u64,
     name: String,
-    connections: usize,
+    connections: HashSet<C>,
 }
 
-impl<K> Default for Presence<K> {
+impl<K, C> Default for Presence<K, C> {
     fn default() -> Self {
         Self {
             rooms: HashMap::new(),
@@ -33,9 +35,9 @@ impl<K> Default for Presence<K> {
     }
 }
 
-impl<K: Hash + Eq + Clone> Presence<K> {
-    /// Counts one more connection of `key` in `room`; true when `key` was not listed before.
-    pub fn join(&mut self, room: &str, key: K, name: String) -> bool {
+impl<K: Hash + Eq + Clone, C: Hash + Eq> Presence<K, C> {
+    /// Adds connection `conn` of `key` to `room`; true when `key` was not listed before.
+    pub fn join(&mut self, room: &str, key: K, conn: C, name: String) -> bool {
         self.next_seq += 1;
         let seq = self.next_seq;
         let room = self.rooms.entry(room.to_owned()).or_insert_with(|| Room {
@@ -44,22 +46,21 @@ impl<K: Hash + Eq + Clone> Presence<K> {
         let member = room.members.entry(key).or_insert(Member {
             seq,
             name,
-            connections: 0,
+            connections: HashSet::new(),
         });
-        member.connections += 1;
-        member.connections == 1
+        member.connections.insert(conn);
+        member.connections.len() == 1
     }
 
-    /// Counts one connection of `key` out of `room`; true when that was its last one.
-    pub fn leave(&mut self, room_name: &str, key: &K) -> bool {
+    /// Takes connection `conn` of `key` out of `room`; true when that was its last one.
+    pub fn leave(&mut self, room_name: &str, key: &K, conn: &C) -> bool {
         let Some(room) = self.rooms.get_mut(room_name) else {
             return false;
         };
         let Some(member) = room.members.get_mut(key) else {
             return false;
         };
-        member.connections -= 1;
-        if member.connections > 0 {
+        if !member.connections.remove(conn) || !member.connections.is_empty() {
             return false;
         }
         room.members.remove(key);
@@ -74,7 +75,7 @@ impl<K: Hash + Eq + Clone> Presence<K> {
         let Some(room) = self.rooms.get(room) else {
             return Vec::new();
         };
-        let mut members: Vec<(&K, &Member)> = room.members.iter().collect();
+        let mut members: Vec<(&K, &Member<C>)> = room.members.iter().collect();
         members.sort_unstable_by_key(|(_, m)| m.seq);
         members
             .into_iter()
@@ -96,9 +97,9 @@ mod tests {
     #[test]
     fn names_come_back_in_join_order_per_room() {
         let mut p = Presence::default();
-        assert!(p.join("general", 1, "red-fox".into()));
-        assert!(p.join("general", 2, "blue-owl".into()));
-        assert!(p.join("rust", 3, "teal-cat".into()));
+        assert!(p.join("general", 1, 10, "red-fox".into()));
+        assert!(p.join("general", 2, 20, "blue-owl".into()));
+        assert!(p.join("rust", 3, 30, "teal-cat".into()));
         assert_eq!(p.names("general"), ["red-fox", "blue-owl"]);
         assert_eq!(p.names("rust"), ["teal-cat"]);
         assert_eq!(p.names("nowhere"), Vec::<String>::new());
@@ -107,24 +108,34 @@ mod tests {
     #[test]
     fn two_tabs_of_one_person_are_one_entry_until_both_leave() {
         let mut p = Presence::default();
-        assert!(p.join("general", 1, "red-fox".into()));
-        assert!(!p.join("general", 1, "red-fox".into()));
-        assert!(p.join("general", 2, "blue-owl".into()));
+        assert!(p.join("general", 1, 10, "red-fox".into()));
+        assert!(!p.join("general", 1, 11, "red-fox".into()));
+        assert!(p.join("general", 2, 20, "blue-owl".into()));
         assert_eq!(p.names("general"), ["red-fox", "blue-owl"]);
-        assert!(!p.leave("general", &1));
+        assert!(!p.leave("general", &1, &10));
         assert_eq!(p.names("general"), ["red-fox", "blue-owl"]);
-        assert!(p.leave("general", &1));
+        assert!(p.leave("general", &1, &11));
         assert_eq!(p.names("general"), ["blue-owl"]);
     }
 
     #[test]
     fn leaving_twice_or_elsewhere_changes_nothing_and_empty_rooms_go() {
         let mut p = Presence::default();
-        p.join("general", 1, "red-fox".into());
-        assert!(!p.leave("rust", &1));
-        assert!(!p.leave("general", &2));
-        assert!(p.leave("general", &1));
-        assert!(!p.leave("general", &1));
+        p.join("general", 1, 10, "red-fox".into());
+        p.join("general", 1, 11, "red-fox".into());
+        assert!(!p.leave("rust", &1, &10));
+        assert!(!p.leave("general", &2, &10));
+        assert!(!p.leave("general", &1, &10));
+        assert!(
+            !p.leave("general", &1, &10),
+            "a second leave of one tab is nothing"
+        );
+        assert_eq!(
+            p.names("general"),
+            ["red-fox"],
+            "the other tab keeps it listed"
+        );
+        assert!(p.leave("general", &1, &11));
         assert!(p.rooms.is_empty());
     }
 }

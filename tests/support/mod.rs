@@ -51,7 +51,13 @@ impl Process {
     }
 
     pub async fn start(addr: SocketAddr, database: &Path) -> Process {
+        Process::start_with(addr, database, &[]).await
+    }
+
+    /// Like [`Process::start`], with more environment (configuration overrides).
+    pub async fn start_with(addr: SocketAddr, database: &Path, env: &[(&str, &str)]) -> Process {
         let child = Command::new(env!("CARGO_BIN_EXE_chat"))
+            .envs(env.iter().copied())
             .env(
                 "CHAT_CONFIG",
                 concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml"),
@@ -79,6 +85,10 @@ impl Process {
             database: database.to_owned(),
             child: Some(child),
         }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
     }
 
     /// SIGKILL: no shutdown code runs.

@@ -6,13 +6,14 @@ use std::sync::{Mutex, MutexGuard};
 
 use futures::future::{BoxFuture, ready};
 
-use super::{Appended, Directory, Entry, MessageLog, StoreError, now_ms};
+use super::{Appended, Directory, Entry, Feed, MessageLog, StoreError, now_ms};
 use crate::protocol::NewMessage;
 
 /// Keeps the last `capacity` messages of each room.
 pub struct MemoryLog {
     capacity: usize,
     rooms: Mutex<HashMap<String, RoomLog>>,
+    feed: Feed,
 }
 
 #[derive(Default)]
@@ -22,10 +23,11 @@ struct RoomLog {
 }
 
 impl MemoryLog {
-    pub fn new(capacity: usize) -> Self {
+    pub fn new(capacity: usize, feed: Feed) -> Self {
         Self {
             capacity: capacity.max(1),
             rooms: Mutex::new(HashMap::new()),
+            feed,
         }
     }
 }
@@ -61,6 +63,8 @@ impl MessageLog for MemoryLog {
         }
         log.messages
             .push_back((entry.author.to_owned(), message.clone()));
+        // Still under the lock, so the feed sees ids in order. Nobody listening (tests) is fine.
+        let _ = self.feed.send(message.clone());
         Box::pin(ready(Ok(Appended {
             message,
             duplicate: false,
@@ -158,18 +162,28 @@ mod tests {
     use super::super::contract;
     use super::*;
 
+    fn log(capacity: usize) -> MemoryLog {
+        MemoryLog::new(capacity, tokio::sync::mpsc::unbounded_channel().0)
+    }
+
     #[tokio::test]
     async fn memory_log_keeps_the_contract() {
-        contract::ids_increase_by_one_per_room(&MemoryLog::new(10)).await;
-        contract::a_retry_with_the_same_client_id_is_stored_once(&MemoryLog::new(10)).await;
-        contract::recent_and_after_read_in_order(&MemoryLog::new(10)).await;
+        contract::ids_increase_by_one_per_room(&log(10)).await;
+        contract::a_retry_with_the_same_client_id_is_stored_once(&log(10)).await;
+        contract::recent_and_after_read_in_order(&log(10)).await;
+        let (feed, fed) = tokio::sync::mpsc::unbounded_channel();
+        contract::the_feed_carries_new_messages_in_id_order(
+            std::sync::Arc::new(MemoryLog::new(1000, feed)),
+            fed,
+        )
+        .await;
         contract::names_are_remembered(&MemoryDirectory::default()).await;
         contract::rooms_are_remembered(&MemoryDirectory::default()).await;
     }
 
     #[tokio::test]
     async fn only_the_newest_messages_are_kept() {
-        let log = MemoryLog::new(3);
+        let log = log(3);
         for i in 0..5 {
             log.append(Entry {
                 room: "general",

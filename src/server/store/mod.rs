@@ -4,7 +4,8 @@
 //! The contract that makes delivery exact: [`MessageLog::append`] resolves only once the
 //! message is committed, with an id that increases by one per room, and an entry whose
 //! `(author, client_id)` was stored before comes back as that earlier message, marked as a
-//! duplicate, instead of being stored twice.
+//! duplicate, instead of being stored twice. Each new message is also put on the log's
+//! [`Feed`] before `append` resolves, in id order per room: that is what gets broadcast.
 
 mod memory;
 mod sqlite;
@@ -15,6 +16,10 @@ pub use memory::{MemoryDirectory, MemoryLog};
 pub use sqlite::SqliteStore;
 
 use crate::protocol::NewMessage;
+
+/// Where a log puts every newly committed message, in commit order, so broadcasts go out in
+/// id order (handlers finish in any order; the feed does not).
+pub type Feed = tokio::sync::mpsc::UnboundedSender<NewMessage>;
 
 /// Why the store could not do what was asked.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -152,6 +157,37 @@ pub(crate) mod contract {
             .unwrap();
         assert!(!other.duplicate);
         assert_eq!(log.recent("general", 10).await.unwrap().len(), 2);
+    }
+
+    /// Appends from many tasks at once; the feed must carry each room's ids in order.
+    pub async fn the_feed_carries_new_messages_in_id_order(
+        log: std::sync::Arc<dyn MessageLog>,
+        mut feed: tokio::sync::mpsc::UnboundedReceiver<NewMessage>,
+    ) {
+        let tasks = (0..100).map(|i| {
+            let log = log.clone();
+            tokio::spawn(async move {
+                let room = if i % 2 == 0 { "general" } else { "rust" };
+                let cid = format!("c{i}");
+                let first = log
+                    .append(entry(room, "u1", "m", Some(&cid)))
+                    .await
+                    .unwrap();
+                // A retry is no new message: it must not reach the feed.
+                log.append(entry(room, "u1", "m", Some(&cid)))
+                    .await
+                    .unwrap();
+                first.message.id
+            })
+        });
+        futures::future::join_all(tasks).await;
+        let mut last: std::collections::HashMap<String, u64> = Default::default();
+        for _ in 0..100 {
+            let m = feed.recv().await.unwrap();
+            let prev = last.insert(m.room.clone(), m.id).unwrap_or(0);
+            assert_eq!(m.id, prev + 1, "{} out of order", m.room);
+        }
+        assert!(feed.try_recv().is_err(), "duplicates reached the feed");
     }
 
     pub async fn recent_and_after_read_in_order(log: &dyn MessageLog) {

@@ -17,7 +17,7 @@ use futures::future::BoxFuture;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Appended, Directory, Entry, MessageLog, StoreError, now_ms};
+use super::{Appended, Directory, Entry, Feed, MessageLog, StoreError, now_ms};
 use crate::protocol::NewMessage;
 
 /// Most writes taken into one transaction.
@@ -86,7 +86,9 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating it and its directory if needed) the database at `path`.
-    pub fn open(path: &Path, fsync: bool) -> Result<SqliteStore, StoreError> {
+    /// Opens (creating it and its directory if needed) the database at `path`; new messages
+    /// go to `feed` once committed.
+    pub fn open(path: &Path, fsync: bool, feed: Feed) -> Result<SqliteStore, StoreError> {
         let open_error = |reason: String| StoreError::Open {
             path: path.display().to_string(),
             reason,
@@ -111,7 +113,7 @@ impl SqliteStore {
         let (writes, queue) = mpsc::unbounded_channel();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || write_loop(writer, queue))
+            .spawn(move || write_loop(writer, queue, feed))
             .map_err(|e| open_error(e.to_string()))?;
         Ok(SqliteStore {
             writes,
@@ -281,7 +283,7 @@ enum Answer {
     Done(oneshot::Sender<Result<(), StoreError>>),
 }
 
-fn write_loop(mut conn: Connection, mut queue: mpsc::UnboundedReceiver<Write>) {
+fn write_loop(mut conn: Connection, mut queue: mpsc::UnboundedReceiver<Write>, feed: Feed) {
     // Next id per room, read from the table the first time a room is written.
     let mut last_ids: HashMap<String, u64> = HashMap::new();
     while let Some(first) = queue.blocking_recv() {
@@ -324,6 +326,14 @@ fn write_loop(mut conn: Connection, mut queue: mpsc::UnboundedReceiver<Write>) {
         });
         match committed {
             Ok(()) => {
+                // Committed: new messages go out in the order their ids were given.
+                for answer in &answers {
+                    if let Answer::Appended(_, stored) = answer
+                        && !stored.duplicate
+                    {
+                        let _ = feed.send(stored.message.clone());
+                    }
+                }
                 // A caller that gave up waiting no longer needs its answer: ignore send errors.
                 for answer in answers {
                     match answer {
@@ -425,6 +435,10 @@ mod tests {
     use super::super::contract;
     use super::*;
 
+    fn no_feed() -> Feed {
+        mpsc::unbounded_channel().0
+    }
+
     fn temp_db(name: &str) -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!(
             "chat-test-{}-{name}-{}",
@@ -436,19 +450,22 @@ mod tests {
 
     #[tokio::test]
     async fn sqlite_store_keeps_the_contract() {
-        let open = |n| SqliteStore::open(&temp_db(n), false).unwrap();
+        let open = |n| SqliteStore::open(&temp_db(n), false, no_feed()).unwrap();
         contract::ids_increase_by_one_per_room(&open("ids")).await;
         contract::a_retry_with_the_same_client_id_is_stored_once(&open("retry")).await;
         contract::recent_and_after_read_in_order(&open("read")).await;
         contract::names_are_remembered(&open("names")).await;
         contract::rooms_are_remembered(&open("rooms")).await;
+        let (feed, fed) = tokio::sync::mpsc::unbounded_channel();
+        let store = SqliteStore::open(&temp_db("feed"), false, feed).unwrap();
+        contract::the_feed_carries_new_messages_in_id_order(Arc::new(store), fed).await;
     }
 
     #[tokio::test]
     async fn messages_and_names_survive_reopening_and_ids_continue() {
         let path = temp_db("reopen");
         {
-            let store = SqliteStore::open(&path, false).unwrap();
+            let store = SqliteStore::open(&path, false, no_feed()).unwrap();
             for text in ["one", "two"] {
                 store
                     .append(Entry {
@@ -465,7 +482,7 @@ mod tests {
             store.remember("u1", "red-fox").await.unwrap();
             store.checkpoint().await.unwrap();
         }
-        let store = SqliteStore::open(&path, false).unwrap();
+        let store = SqliteStore::open(&path, false, no_feed()).unwrap();
         let texts: Vec<String> = store
             .recent("general", 10)
             .await
@@ -494,7 +511,7 @@ mod tests {
 
     #[tokio::test]
     async fn concurrent_appends_get_distinct_consecutive_ids() {
-        let store = Arc::new(SqliteStore::open(&temp_db("burst"), false).unwrap());
+        let store = Arc::new(SqliteStore::open(&temp_db("burst"), false, no_feed()).unwrap());
         let tasks = (0..200).map(|i| {
             let store = store.clone();
             tokio::spawn(async move {
@@ -524,9 +541,13 @@ mod tests {
 
     #[test]
     fn an_unusable_path_is_a_clear_error() {
-        let err = SqliteStore::open(Path::new("/proc/no/such/dir/chat.sqlite3"), false)
-            .err()
-            .expect("cannot open");
+        let err = SqliteStore::open(
+            Path::new("/proc/no/such/dir/chat.sqlite3"),
+            false,
+            no_feed(),
+        )
+        .err()
+        .expect("cannot open");
         assert!(err.to_string().contains("/proc/no/such/dir"), "{err}");
     }
 }
