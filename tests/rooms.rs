@@ -185,3 +185,86 @@ async fn a_direct_message_reaches_only_its_two_people_and_a_third_is_refused_eve
     bob.until(|c| c.texts_in(&room) == ["just for bob", "just for ann"])
         .await;
 }
+
+#[tokio::test]
+async fn arrivals_and_departures_are_announced_once_and_a_quick_return_not_at_all() {
+    use chat::protocol::NoticeKind;
+    let addr = start_server().await;
+    let mut ann = Client::connect(addr).await;
+    let mut bob = Client::connect_as(addr, Some(&token("notice-bob"))).await;
+    let bob_name = bob.name.clone();
+    ann.until(|c| {
+        c.notices
+            .iter()
+            .any(|n| n.name == bob_name && n.kind == NoticeKind::Joined)
+    })
+    .await;
+
+    // A reload: gone and back within the grace period. Nobody hears of it.
+    bob.close().await;
+    let mut bob = Client::connect_as(addr, Some(&token("notice-bob"))).await;
+    // A second tab joining later is not an arrival either.
+    let tab = Client::connect_as(addr, Some(&token("notice-bob"))).await;
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    ann.join("general").await.unwrap();
+    let about_bob: Vec<NoticeKind> = ann
+        .notices
+        .iter()
+        .filter(|n| n.name == bob_name)
+        .map(|n| n.kind)
+        .collect();
+    assert_eq!(about_bob, [NoticeKind::Joined], "{:?}", ann.notices);
+
+    // Really leaving (every tab) is announced, once.
+    bob.close().await;
+    drop(tab);
+    ann.until_for(Duration::from_secs(6), |c| {
+        c.notices
+            .iter()
+            .any(|n| n.name == bob_name && n.kind == NoticeKind::Left)
+    })
+    .await;
+    assert_eq!(
+        ann.notices
+            .iter()
+            .filter(|n| n.name == bob_name && n.kind == NoticeKind::Left)
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn typing_reaches_the_others_in_the_conversation_throttled_and_never_myself() {
+    let addr = start_server().await;
+    let mut ann = Client::connect(addr).await;
+    let mut bob = Client::connect(addr).await;
+    let mut cat = Client::connect(addr).await;
+    cat.join("elsewhere").await.unwrap();
+    cat.request("leave", serde_json::json!({"room": "elsewhere"}))
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        ann.send_raw(r#"42["typing",{"room":"general"}]"#).await;
+    }
+    bob.until(|c| !c.typing.is_empty()).await;
+    assert_eq!(bob.typing[0].name, ann.name);
+    assert_eq!(bob.typing[0].room, "general");
+    // Five signals in a burst are relayed as one; a round trip later nothing else came.
+    bob.join("general").await.unwrap();
+    assert_eq!(bob.typing.len(), 1);
+    ann.join("general").await.unwrap();
+    assert!(ann.typing.is_empty(), "my own typing came back to me");
+
+    // Typing in a DM reaches only the other person.
+    let room = dm_room(&ann.id, &bob.id);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    ann.send_raw(&format!(r#"42["typing",{{"room":"{room}"}}]"#))
+        .await;
+    bob.until(|c| c.typing.iter().any(|t| t.room == room)).await;
+    cat.join("general").await.unwrap();
+    assert!(
+        cat.typing.iter().all(|t| t.room == "general"),
+        "{:?}",
+        cat.typing
+    );
+}

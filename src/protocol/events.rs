@@ -101,6 +101,8 @@ events! {
         Join(JoinRoom) = "join",
         /// Leave a room (never `general`).
         Leave(LeaveRoom) = "leave",
+        /// I am typing in this conversation (throttled by the client; not stored).
+        Typing(TypingIn) = "typing",
     }
 }
 
@@ -123,6 +125,10 @@ events! {
         Rooms(RoomList) = "rooms",
         /// Who is in a room, with ids; the richer twin of `update-peers`, for every room.
         RoomPeers(RoomPeers) = "room-peers",
+        /// Someone is typing in a conversation I follow (never sent about myself).
+        Typing(Typing) = "typing",
+        /// Someone joined or left a room.
+        Notice(Notice) = "notice",
     }
 }
 
@@ -215,6 +221,37 @@ pub struct JoinRoom {
 #[serde(deny_unknown_fields)]
 pub struct LeaveRoom {
     pub room: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TypingIn {
+    pub room: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Typing {
+    pub room: String,
+    /// The typist's public id and name.
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NoticeKind {
+    Joined,
+    Left,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub room: String,
+    pub kind: NoticeKind,
+    pub id: String,
+    pub name: String,
+    /// Server time, in milliseconds since the Unix epoch.
+    pub ts: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -454,7 +491,9 @@ mod tests {
                 "history",
                 "welcome",
                 "rooms",
-                "room-peers"
+                "room-peers",
+                "typing",
+                "notice"
             ]
         );
     }

@@ -14,6 +14,7 @@
 use std::collections::{BTreeSet, HashSet};
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Event, Extension, SocketRef, State, TryData};
@@ -30,9 +31,9 @@ use super::presence::Presence;
 use super::store::{Directory, Entry, MessageLog, StoreError};
 use crate::protocol::{
     Auth, ChatError, DEFAULT_ROOM, ErrorCode, History, JoinRoom, LeaveRoom, MessageAck,
-    NameGenerated, NewMessage, Peer, Resync, RoomList, RoomPeers, SendMessage, UpdatePeers,
-    Welcome, WireEvent, check_client_id, check_token, clean_message, dm_parties, dm_partner,
-    dm_room, is_public_id, normalize_room,
+    NameGenerated, NewMessage, Notice, NoticeKind, Peer, Resync, RoomList, RoomPeers, SendMessage,
+    Typing, TypingIn, UpdatePeers, Welcome, WireEvent, check_client_id, check_token, clean_message,
+    dm_parties, dm_partner, dm_room, is_public_id, normalize_room,
 };
 
 /// Shared chat state, cheap to clone (one `Arc` inside).
@@ -51,6 +52,9 @@ struct Inner {
     naming: tokio::sync::Mutex<()>,
     dirty_rooms: Mutex<HashSet<String>>,
     peers_changed: Notify,
+    /// When someone's last connection left a room: a return within [`LEFT_GRACE`] (a reload,
+    /// a network blip) announces neither the leaving nor the coming back.
+    recently_left: Mutex<std::collections::HashMap<(String, Arc<str>), Instant>>,
     guard: Guard,
     config: ChatSection,
 }
@@ -87,6 +91,15 @@ impl std::fmt::Display for Refusal {
     }
 }
 
+/// How long a departure waits to be announced, in case the person comes right back.
+const LEFT_GRACE: Duration = Duration::from_secs(3);
+/// Shortest gap between two typing signals relayed for one connection.
+const TYPING_GAP: Duration = Duration::from_millis(1000);
+
+/// When this connection last had a typing signal relayed.
+#[derive(Debug, Clone, Default)]
+struct TypingClock(Arc<Mutex<Option<Instant>>>);
+
 /// Messages per `history` event, and how many events one request may take.
 const HISTORY_BATCH: usize = 200;
 const HISTORY_BATCHES_PER_REQUEST: usize = 25;
@@ -120,6 +133,7 @@ impl Chat {
             naming: tokio::sync::Mutex::new(()),
             dirty_rooms: Mutex::new(HashSet::new()),
             peers_changed: Notify::new(),
+            recently_left: Mutex::new(std::collections::HashMap::new()),
             guard,
             config,
         })))
@@ -207,6 +221,41 @@ impl Chat {
             );
         }
         emit(s, &peers);
+    }
+
+    fn notice(&self, room: &str, member: &Member, kind: NoticeKind) -> Notice {
+        Notice {
+            room: room.to_owned(),
+            kind,
+            id: member.id.to_string(),
+            name: member.name.to_string(),
+            ts: super::store::now_ms(),
+        }
+    }
+
+    /// Someone's last connection left `room`: tell the room after [`LEFT_GRACE`], unless they
+    /// came back by then.
+    fn departed(&self, io: &SocketIo, room: &str, member: &Member) {
+        let key = (room.to_owned(), member.id.clone());
+        let left_at = Instant::now();
+        lock(&self.0.recently_left).insert(key.clone(), left_at);
+        let notice = self.notice(room, member, NoticeKind::Left);
+        let (chat, io) = (self.clone(), io.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(LEFT_GRACE).await;
+            let still_gone = !lock(&chat.0.presence).contains(&key.0, &key.1);
+            let ours = lock(&chat.0.recently_left).get(&key) == Some(&left_at);
+            if !(still_gone && ours) {
+                return;
+            }
+            lock(&chat.0.recently_left).remove(&key);
+            // `of` is None once the server is closing.
+            if let Some(ns) = io.of("/")
+                && let Err(e) = ns.to(key.0.clone()).emit(Notice::NAME, &notice).await
+            {
+                tracing::debug!(room = %key.0, error = %e, "leave notice incomplete");
+            }
+        });
     }
 
     fn room_list(&self) -> RoomList {
@@ -382,6 +431,7 @@ async fn admit(
     s.on(Resync::NAME, on_resync);
     s.on(JoinRoom::NAME, on_join);
     s.on(LeaveRoom::NAME, on_leave);
+    s.on(TypingIn::NAME, on_typing);
     s.on_fallback(on_unknown_event);
     s.on_disconnect(on_disconnect);
     Ok(())
@@ -399,14 +449,15 @@ async fn on_connect(s: SocketRef, State(chat): State<Chat>, Extension(member): E
         },
     );
     emit(&s, &chat.room_list());
-    enter(&chat, &s, &member, DEFAULT_ROOM);
+    enter(&chat, &s, &member, DEFAULT_ROOM).await;
     let resume = s.extensions.remove::<Resume>();
     let after = resume.and_then(|r| r.0.get(DEFAULT_ROOM).copied());
     chat.send_history(&s, DEFAULT_ROOM, after).await;
 }
 
-/// Counts a connection into a public room's presence and brings member lists up to date.
-fn enter<A: Adapter>(chat: &Chat, s: &SocketRef<A>, member: &Member, room: &str) {
+/// Counts a connection into a public room's presence, brings member lists up to date, and
+/// announces the arrival unless the person was there moments ago.
+async fn enter<A: Adapter>(chat: &Chat, s: &SocketRef<A>, member: &Member, room: &str) {
     let arrived =
         lock(&chat.0.presence).join(room, member.id.clone(), s.id, member.name.to_string());
     if !s.connected() {
@@ -416,11 +467,20 @@ fn enter<A: Adapter>(chat: &Chat, s: &SocketRef<A>, member: &Member, room: &str)
         }
         return;
     }
-    if arrived {
-        chat.touch(room);
-    } else {
+    if !arrived {
         // Another tab of someone already listed: only this tab needs the list.
         chat.send_peers_to(s, room);
+        return;
+    }
+    chat.touch(room);
+    let returned = lock(&chat.0.recently_left)
+        .remove(&(room.to_owned(), member.id.clone()))
+        .is_some_and(|left| left.elapsed() < LEFT_GRACE);
+    if !returned {
+        let notice = chat.notice(room, member, NoticeKind::Joined);
+        if let Err(e) = s.within(room.to_owned()).emit(Notice::NAME, &notice).await {
+            tracing::debug!(room, error = %e, "join notice incomplete");
+        }
     }
 }
 
@@ -460,7 +520,7 @@ async fn on_join(
     }
     if !s.rooms().iter().any(|r| *r == room) {
         s.join(room.clone());
-        enter(&chat, &s, &member, &room);
+        enter(&chat, &s, &member, &room).await;
     }
     reply.ack(&serde_json::json!({ "ok": true, "room": room }));
     chat.send_history(&s, &room, request.after).await;
@@ -468,6 +528,7 @@ async fn on_join(
 
 async fn on_leave(
     s: SocketRef,
+    io: SocketIo,
     State(chat): State<Chat>,
     Extension(member): Extension<Member>,
     reply: Reply,
@@ -490,6 +551,7 @@ async fn on_leave(
         s.leave(request.room.clone());
         if lock(&chat.0.presence).leave(&request.room, &member.id, &s.id) {
             chat.touch(&request.room);
+            chat.departed(&io, &request.room, &member);
         }
     }
     reply.ack(&serde_json::json!({ "ok": true, "room": request.room }));
@@ -583,6 +645,46 @@ async fn on_resync(
     reply.ack(&serde_json::json!({ "ok": true }));
 }
 
+/// Relays "typing…" to the others in the conversation, as a volatile event (a lost one just
+/// means the indicator shows a little later). At most one per [`TYPING_GAP`] per connection;
+/// the rest are dropped here, logged at trace level.
+async fn on_typing(
+    s: SocketRef,
+    Extension(member): Extension<Member>,
+    TryData(request): TryData<TypingIn>,
+) {
+    let Ok(request) = request else {
+        tracing::debug!(sid = %s.id, "bad typing payload ignored");
+        return;
+    };
+    let clock = s.extensions.get::<TypingClock>().unwrap_or_default();
+    {
+        let mut last = lock(&clock.0);
+        if last.is_some_and(|t| t.elapsed() < TYPING_GAP) {
+            tracing::trace!(sid = %s.id, "typing signal throttled");
+            return;
+        }
+        *last = Some(Instant::now());
+    }
+    s.extensions.insert(clock);
+    let audience = match dm_partner(&request.room, &member.id) {
+        Some(partner) => user_room(partner),
+        None if s.rooms().iter().any(|r| *r == request.room) => request.room.clone(),
+        None => {
+            tracing::debug!(sid = %s.id, room = %request.room, "typing outside own rooms ignored");
+            return;
+        }
+    };
+    let typing = Typing {
+        room: request.room,
+        id: member.id.to_string(),
+        name: member.name.to_string(),
+    };
+    if let Err(e) = s.volatile().to(audience).emit(Typing::NAME, &typing).await {
+        tracing::trace!(error = %e, "typing relay incomplete");
+    }
+}
+
 async fn on_unknown_event(s: SocketRef, Event(event): Event, reply: Reply) {
     let Some(reply) = reply.admit() else { return };
     tracing::debug!(sid = %s.id, %event, "unknown event");
@@ -592,7 +694,12 @@ async fn on_unknown_event(s: SocketRef, Event(event): Event, reply: Reply) {
     ));
 }
 
-async fn on_disconnect(s: SocketRef, State(chat): State<Chat>, reason: DisconnectReason) {
+async fn on_disconnect(
+    s: SocketRef,
+    io: SocketIo,
+    State(chat): State<Chat>,
+    reason: DisconnectReason,
+) {
     let Some(member) = s.extensions.get::<Member>() else {
         return;
     };
@@ -605,6 +712,9 @@ async fn on_disconnect(s: SocketRef, State(chat): State<Chat>, reason: Disconnec
     for room in s.rooms() {
         if lock(&chat.0.presence).leave(&room, &member.id, &s.id) {
             chat.touch(&room);
+            if reason != DisconnectReason::ClosingServer {
+                chat.departed(&io, &room, &member);
+            }
         }
     }
     tracing::info!(sid = %s.id, name = %member.name, %reason, "disconnected");

@@ -70,6 +70,13 @@ impl<K: Hash + Eq + Clone, C: Hash + Eq> Presence<K, C> {
         true
     }
 
+    /// Whether `key` has a connection in `room`.
+    pub fn contains(&self, room: &str, key: &K) -> bool {
+        self.rooms
+            .get(room)
+            .is_some_and(|r| r.members.contains_key(key))
+    }
+
     /// The members of `room` and their display names, in join order.
     pub fn members(&self, room: &str) -> Vec<(K, String)> {
         let Some(room) = self.rooms.get(room) else {

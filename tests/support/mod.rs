@@ -150,6 +150,8 @@ pub struct Client {
     /// Where this client stands in the room's ids.
     pub cursor: Cursor,
     pub errors: Vec<ChatError>,
+    pub typing: Vec<chat::protocol::Typing>,
+    pub notices: Vec<chat::protocol::Notice>,
     pub acks: Vec<(u64, Result<u64, ChatError>)>,
     pub refused: Option<String>,
     pub closed: bool,
@@ -205,6 +207,8 @@ impl Client {
             view: BTreeMap::new(),
             cursor: Cursor::default(),
             errors: Vec::new(),
+            typing: Vec::new(),
+            notices: Vec::new(),
             acks: Vec::new(),
             refused: None,
             closed: false,
@@ -289,6 +293,8 @@ impl Client {
                 }
             }
             Action::Event(ServerEvent::Welcome(w)) => self.id = w.id,
+            Action::Event(ServerEvent::Typing(t)) => self.typing.push(t),
+            Action::Event(ServerEvent::Notice(n)) => self.notices.push(n),
             Action::Event(ServerEvent::Rooms(r)) => self.rooms = r.rooms,
             Action::Event(ServerEvent::RoomPeers(p)) => {
                 let peers = p.peers.into_iter().map(|p| (p.id, p.name)).collect();
