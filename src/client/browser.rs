@@ -28,6 +28,10 @@ use crate::protocol::{Auth, DEFAULT_ROOM, ErrorCode, ServerEvent};
 
 /// While on long-polling, how often to check whether WebSocket works again.
 const WEBSOCKET_RETRY: Duration = Duration::from_secs(60);
+/// Shortest gap between two "typing" signals for one conversation.
+const TYPING_EVERY_MS: f64 = 2000.0;
+/// How long someone counts as typing after their last signal.
+const TYPING_SHOWN_MS: f64 = 3000.0;
 /// Where the identity token is kept.
 const TOKEN_KEY: &str = "chat.token";
 /// Where the followed conversations are kept (a JSON list), and the names of direct ones.
@@ -72,12 +76,24 @@ async fn run(chat: Chat, mut woken: UnboundedReceiver<Command>) {
     };
     let token = identity_token();
     restore_conversations(chat);
+    watch_visibility(chat);
     let mut cursor = Cursors::new();
     let mut transport = Transport::WebSocket;
     let mut attempt = 0u32;
     loop {
         chat.polling.set(transport == Transport::Polling);
-        match connect_once(&base, &token, transport, chat, &mut woken, &mut cursor).await {
+        let was_lost = attempt > 0;
+        match connect_once(
+            &base,
+            &token,
+            transport,
+            was_lost,
+            chat,
+            &mut woken,
+            &mut cursor,
+        )
+        .await
+        {
             End::Stopped => return,
             End::Upgrade => {
                 transport = Transport::WebSocket;
@@ -104,10 +120,12 @@ async fn run(chat: Chat, mut woken: UnboundedReceiver<Command>) {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn connect_once(
     base: &Base,
     token: &str,
     transport: Transport,
+    was_lost: bool,
     chat: Chat,
     woken: &mut UnboundedReceiver<Command>,
     cursor: &mut Cursors,
@@ -131,6 +149,7 @@ async fn connect_once(
     }
     let mut session = Session::new(auth);
     let mut in_flight: Option<(u64, String)> = None;
+    let mut last_typing: HashMap<String, f64> = HashMap::new();
     let mut deadline = sleep(session.liveness());
     let mut probe = match transport {
         Transport::Polling => sleep(WEBSOCKET_RETRY),
@@ -156,6 +175,9 @@ async fn connect_once(
                 match action {
                     Action::Send(reply) => link.send(reply),
                     Action::Joined => {
+                        if chat.status.get_untracked() != Status::Connecting || was_lost {
+                            flash_back_online(chat);
+                        }
                         chat.status.set(Status::Online);
                         // Back in every conversation followed, from where this page stands.
                         for room in chat.joined.get_untracked() {
@@ -191,6 +213,14 @@ async fn connect_once(
                     if session.is_joined() {
                         let after = cursor.get(&room).and_then(Cursor::position);
                         link.send(session.join(&room, after));
+                    }
+                }
+                Some(Command::Typing(room)) => {
+                    let now = super::clock::now_ms();
+                    let due = last_typing.get(&room).is_none_or(|t| now - t >= TYPING_EVERY_MS);
+                    if session.is_joined() && due {
+                        last_typing.insert(room.clone(), now);
+                        link.send(session.typing(&room));
                     }
                 }
                 Some(Command::Leave(room)) => {
@@ -268,6 +298,15 @@ fn apply(chat: Chat, cursors: &mut Cursors, event: ServerEvent) -> Option<(Strin
                 chat.unread
                     .update(|u| *u.entry(room.clone()).or_default() += 1);
             }
+            if !mine && page_hidden() {
+                chat.unseen.update(|n| *n += 1);
+            }
+            // Whoever just sent a message has stopped typing it.
+            chat.typists.update(|all| {
+                if let Some(list) = all.get_mut(&room) {
+                    list.retain(|t| t.id != message.from);
+                }
+            });
             chat.messages.update(|list| merge_messages(list, [message]));
             return gap.map(|after| (room, after));
         }
@@ -285,8 +324,51 @@ fn apply(chat: Chat, cursors: &mut Cursors, event: ServerEvent) -> Option<(Strin
             return gap.map(|after| (room, after));
         }
         ServerEvent::ChatError(error) => chat.error.set(Some(error.message)),
+        ServerEvent::Typing(typing) => {
+            if chat
+                .me_id
+                .with_untracked(|me| me.as_deref() != Some(typing.id.as_str()))
+            {
+                let until = super::clock::now_ms() + TYPING_SHOWN_MS;
+                chat.typists.update(|all| {
+                    let list = all.entry(typing.room).or_default();
+                    list.retain(|t| t.id != typing.id);
+                    list.push(super::Typist {
+                        id: typing.id,
+                        name: typing.name,
+                        until,
+                    });
+                });
+                spawn_local(async move {
+                    TimeoutFuture::new(TYPING_SHOWN_MS as u32 + 50).await;
+                    let now = super::clock::now_ms();
+                    chat.typists.update(|all| {
+                        all.values_mut().for_each(|l| l.retain(|t| t.until > now));
+                        all.retain(|_, l| !l.is_empty());
+                    });
+                });
+            }
+        }
+        ServerEvent::Notice(notice) => chat.notices.update(|list| {
+            list.push(notice);
+            if list.len() > MAX_NOTICES {
+                list.remove(0);
+            }
+        }),
     }
     None
+}
+
+/// Notices kept on screen.
+const MAX_NOTICES: usize = 300;
+
+/// Shows "Back online" for a few seconds.
+fn flash_back_online(chat: Chat) {
+    chat.back_online.set(true);
+    spawn_local(async move {
+        TimeoutFuture::new(3000).await;
+        chat.back_online.set(false);
+    });
 }
 
 /// Follows a direct-message conversation (someone wrote to me) and learns their name.
@@ -307,6 +389,21 @@ fn note_direct_conversation(chat: Chat, room: &str, their_name: Option<&String>)
     if changed {
         save_conversations(chat);
     }
+}
+
+fn page_hidden() -> bool {
+    document().hidden()
+}
+
+/// Clears the title's unseen count when the tab comes back into view.
+fn watch_visibility(chat: Chat) {
+    let handle = leptos::prelude::window_event_listener_untyped("visibilitychange", move |_| {
+        if !page_hidden() {
+            chat.unseen.set(0);
+        }
+    });
+    // `visibilitychange` fires on document; it bubbles to window in every browser we target.
+    on_cleanup(move || handle.remove());
 }
 
 /// Loads the conversations this browser follows (so a reload keeps them).

@@ -17,7 +17,9 @@ use std::collections::HashMap;
 use futures::channel::mpsc;
 use leptos::prelude::*;
 
-use crate::protocol::{ChatError, DEFAULT_ROOM, NewMessage, Peer, clean_message, dm_partner};
+use crate::protocol::{
+    ChatError, DEFAULT_ROOM, NewMessage, Notice, Peer, clean_message, dm_partner,
+};
 
 /// Messages kept in memory, over all conversations; the oldest go first.
 pub const MAX_SHOWN_MESSAGES: usize = 2000;
@@ -66,6 +68,16 @@ pub enum Command {
     Join(String),
     /// Stop following a room.
     Leave(String),
+    /// I am typing in this conversation.
+    Typing(String),
+}
+
+/// Someone typing, until when (milliseconds since the epoch).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Typist {
+    pub id: String,
+    pub name: String,
+    pub until: f64,
 }
 
 /// The chat's reactive state. `Copy`: pass it into closures freely.
@@ -95,6 +107,14 @@ pub struct Chat {
     pub polling: RwSignal<bool>,
     /// The last refusal or problem to show next to the composer.
     pub error: RwSignal<Option<String>>,
+    /// Arrivals and departures, oldest first (the last few hundred).
+    pub notices: RwSignal<Vec<Notice>>,
+    /// Who is typing, per conversation (never me).
+    pub typists: RwSignal<HashMap<String, Vec<Typist>>>,
+    /// Messages from others that arrived while the tab was hidden (shown in its title).
+    pub unseen: RwSignal<u32>,
+    /// True for a few seconds after the connection came back.
+    pub back_online: RwSignal<bool>,
     /// Tells the connection task what the UI wants.
     commands: StoredValue<Option<mpsc::UnboundedSender<Command>>>,
     next_id: StoredValue<u64>,
@@ -116,6 +136,10 @@ impl Chat {
             outgoing: RwSignal::new(Vec::new()),
             polling: RwSignal::new(false),
             error: RwSignal::new(None),
+            notices: RwSignal::new(Vec::new()),
+            typists: RwSignal::new(HashMap::new()),
+            unseen: RwSignal::new(0),
+            back_online: RwSignal::new(false),
             commands: StoredValue::new(None),
             next_id: StoredValue::new(0),
         }
@@ -159,6 +183,25 @@ impl Chat {
         if !self.joined.with_untracked(|j| j.iter().any(|r| r == room)) {
             self.joined.update(|j| j.push(room.to_owned()));
             self.command(Command::Join(room.to_owned()));
+        }
+    }
+
+    /// Says that I am typing in the conversation on screen (the connection task throttles).
+    pub fn typing(&self) {
+        self.command(Command::Typing(self.active.get_untracked()));
+    }
+
+    /// Who is typing in `room`, as a sentence, or `None`.
+    pub fn typing_line(&self, room: &str) -> Option<String> {
+        let names: Vec<String> = self.typists.with(|t| {
+            t.get(room)
+                .map(|list| list.iter().map(|t| t.name.clone()).collect())
+                .unwrap_or_default()
+        });
+        match names.as_slice() {
+            [] => None,
+            [one] => Some(format!("{one} is typing…")),
+            many => Some(format!("{} people are typing…", many.len())),
         }
     }
 
@@ -332,6 +375,37 @@ mod tests {
     }
 
     #[test]
+    fn the_typing_line_names_one_typist_or_counts_several() {
+        Owner::new().with(|| {
+            let chat = Chat::new();
+            assert_eq!(chat.typing_line("general"), None);
+            let typist = |name: &str| Typist {
+                id: name.into(),
+                name: name.into(),
+                until: 0.0,
+            };
+            chat.typists.update(|t| {
+                t.insert("general".into(), vec![typist("blue-fish")]);
+            });
+            assert_eq!(
+                chat.typing_line("general").as_deref(),
+                Some("blue-fish is typing…")
+            );
+            chat.typists.update(|t| {
+                t.insert(
+                    "general".into(),
+                    vec![typist("blue-fish"), typist("red-fox")],
+                );
+            });
+            assert_eq!(
+                chat.typing_line("general").as_deref(),
+                Some("2 people are typing…")
+            );
+            assert_eq!(chat.typing_line("rust"), None);
+        });
+    }
+
+    #[test]
     fn focusing_a_room_follows_it_and_clears_its_unread_count() {
         Owner::new().with(|| {
             let chat = Chat::new();
@@ -371,5 +445,46 @@ mod tests {
             chat.discard(&id);
             assert_eq!(chat.outgoing.get_untracked().len(), 1);
         });
+    }
+}
+
+/// Local wall-clock formatting of server timestamps (milliseconds since the epoch).
+pub mod clock {
+    /// "14:05", and the full local date and time for a tooltip.
+    #[cfg(feature = "hydrate")]
+    pub fn local_time(ts: u64) -> (String, String, String) {
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ts as f64));
+        let short = format!("{:02}:{:02}", date.get_hours(), date.get_minutes());
+        let full =
+            String::from(date.to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED));
+        let day = String::from(date.to_date_string());
+        (short, full, day)
+    }
+
+    /// Native builds (server rendering, tests) format in UTC.
+    #[cfg(not(feature = "hydrate"))]
+    pub fn local_time(ts: u64) -> (String, String, String) {
+        let secs = ts / 1000;
+        let (h, m) = ((secs / 3600) % 24, (secs / 60) % 60);
+        let days = secs / 86_400;
+        (
+            format!("{h:02}:{m:02}"),
+            format!("day {days}, {h:02}:{m:02} UTC"),
+            format!("day {days}"),
+        )
+    }
+
+    /// Now, in milliseconds since the epoch.
+    #[cfg(feature = "hydrate")]
+    pub fn now_ms() -> f64 {
+        js_sys::Date::now()
+    }
+
+    #[cfg(not(feature = "hydrate"))]
+    pub fn now_ms() -> f64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(0.0)
     }
 }

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use crate::protocol::{
     Auth, ChatError, ClientEvent, Draft, ErrorCode, EventError, Frame, JoinRoom, LeaveRoom,
-    MessageAck, Resync, SendMessage, ServerEvent, WireEvent, check_client_id, clean_message,
+    MessageAck, Resync, SendMessage, ServerEvent, TypingIn, WireEvent, check_client_id,
+    clean_message,
 };
 
 /// How long to wait for the server's open packet before giving up on a connection.
@@ -191,6 +192,13 @@ impl Session {
         plain(JoinRoom {
             room: room.to_owned(),
             after,
+        })
+    }
+
+    /// Tells the others in `room` that I am typing.
+    pub fn typing(&self, room: &str) -> String {
+        plain(TypingIn {
+            room: room.to_owned(),
         })
     }
 

@@ -480,7 +480,10 @@ mod tests {
             ClientEvent::decode("message", json!("x")),
             Ok(ClientEvent::Message(SendMessage::Text("x".into())))
         );
-        assert_eq!(ClientEvent::NAMES, &["message", "resync", "join", "leave"]);
+        assert_eq!(
+            ClientEvent::NAMES,
+            &["message", "resync", "join", "leave", "typing"]
+        );
         assert_eq!(
             ServerEvent::NAMES,
             &[

@@ -5,18 +5,22 @@
 //! ("<sender> says: <message>", "Who's online:", "Send message") are kept on purpose.
 
 use leptos::ev::SubmitEvent;
-use leptos::html::Input;
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::{use_navigate, use_params_map};
 use leptos_router::{ParamSegment, StaticSegment};
 
-use crate::client::{Chat, Outgoing, Status};
-use crate::protocol::names::color_of;
-use crate::protocol::{
-    DEFAULT_ROOM, MAX_MESSAGE_CHARS, MAX_ROOM_LEN, Peer, dm_room, is_public_id, normalize_room,
-};
+mod composer;
+mod messages;
+mod peers;
+
+use composer::Composer;
+use messages::{MessageBox, TypingLine};
+use peers::PeerList;
+
+use crate::client::{Chat, Status};
+use crate::protocol::{DEFAULT_ROOM, MAX_ROOM_LEN, dm_room, is_public_id, normalize_room};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -34,7 +38,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <HashedStylesheet options id="leptos" />
                 <MetaTags />
             </head>
-            <body class="min-h-screen bg-slate-100 text-slate-900 antialiased">
+            <body class="min-h-screen bg-slate-100 text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
                 <App />
             </body>
         </html>
@@ -79,8 +83,13 @@ pub fn App() -> impl IntoView {
     let chat = Chat::new();
     chat.connect();
     provide_context(chat);
+    // While the tab is hidden, its title counts the messages that came in.
+    let title = move || match chat.unseen.get() {
+        0 => "Realtime chat".to_owned(),
+        n => format!("({n}) Realtime chat"),
+    };
     view! {
-        <Title text="Realtime chat" />
+        <Title text=title />
         <Router>
             <Routes fallback=|| view! { <NotFound /> }>
                 <Route path=StaticSegment("") view=GeneralRoute />
@@ -148,23 +157,27 @@ fn ChatPage(#[prop(into)] room: Signal<String>) -> impl IntoView {
     let title = move || chat.title(&room.get());
 
     view! {
-        <main class="mx-auto flex max-w-5xl flex-col gap-4 p-4 sm:flex-row sm:items-start sm:p-8">
+        <main class="mx-auto flex max-w-5xl flex-col gap-3 p-2 sm:flex-row sm:items-start sm:gap-4 sm:p-8">
             <Sidebar chat=chat room=room />
             <div
                 id="app"
-                class="flex min-w-0 flex-1 flex-col gap-4 rounded-2xl bg-white p-4 shadow-sm ring-1 ring-slate-200 sm:p-6"
+                class="flex min-w-0 flex-1 flex-col gap-3 rounded-2xl bg-white p-3 shadow-sm ring-1 ring-slate-200 sm:gap-4 sm:p-6 dark:bg-slate-900 dark:ring-slate-800"
             >
                 <header class="flex flex-wrap items-center justify-between gap-2">
                     <h2 class="text-2xl font-bold tracking-tight">"Realtime chat"</h2>
                     <StatusBadge chat=chat />
                 </header>
                 <div class="flex items-center justify-between gap-2">
-                    <h1 id="room-title" class="text-lg font-semibold text-slate-700">
+                    <h1
+                        id="room-title"
+                        class="text-lg font-semibold text-slate-700 dark:text-slate-300"
+                    >
                         {title}
                     </h1>
                     <LeaveButton chat=chat room=room />
                 </div>
                 <MessageBox chat=chat room=room />
+                <TypingLine chat=chat room=room />
                 <Composer chat=chat />
                 <PeerList chat=chat room=room />
             </div>
@@ -198,10 +211,13 @@ fn Sidebar(chat: Chat, room: Signal<String>) -> impl IntoView {
     view! {
         <nav
             aria-label="Conversations"
-            class="flex w-full flex-col gap-3 rounded-2xl bg-white p-4 shadow-sm ring-1 ring-slate-200 sm:w-56"
+            class="flex w-full flex-col gap-2 rounded-2xl bg-white p-3 shadow-sm ring-1 ring-slate-200 sm:w-56 sm:gap-3 sm:p-4 dark:bg-slate-900 dark:ring-slate-800"
         >
-            <h3 class="text-sm font-semibold uppercase tracking-wide text-slate-600">"Rooms"</h3>
-            <ul id="room-list" class="flex flex-col gap-1">
+            <h3 class="text-sm font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">
+                "Rooms"
+            </h3>
+            // On phones the lists become one scrollable row, so the chat stays in view.
+            <ul id="room-list" class="flex flex-row gap-1 overflow-x-auto sm:flex-col">
                 <For each=move || chat.rooms.get() key=|r| r.clone() let(name)>
                     <RoomLink chat=chat room=room target=name />
                 </For>
@@ -210,7 +226,7 @@ fn Sidebar(chat: Chat, room: Signal<String>) -> impl IntoView {
                 <label for="new-room-name" class="sr-only">"New room name"</label>
                 <input
                     id="new-room-name"
-                    class="min-w-0 flex-1 rounded-lg border border-slate-300 px-2 py-1 text-sm focus:outline-none focus:ring-2 focus:ring-blue-600"
+                    class="min-w-0 flex-1 rounded-lg border border-slate-300 bg-white px-2 py-1 text-sm focus:outline-none focus:ring-2 focus:ring-blue-600 dark:border-slate-700 dark:bg-slate-950"
                     placeholder="new-room"
                     maxlength=MAX_ROOM_LEN.to_string()
                     prop:value=move || new_room.get()
@@ -223,10 +239,10 @@ fn Sidebar(chat: Chat, room: Signal<String>) -> impl IntoView {
                     "Create"
                 </button>
             </form>
-            <h3 class="text-sm font-semibold uppercase tracking-wide text-slate-600">
+            <h3 class="text-sm font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">
                 "Direct messages"
             </h3>
-            <ul id="dm-list" class="flex flex-col gap-1">
+            <ul id="dm-list" class="flex flex-row gap-1 overflow-x-auto sm:flex-col">
                 <For each=direct key=|r| r.clone() let(key)>
                     <RoomLink chat=chat room=room target=key />
                 </For>
@@ -263,7 +279,7 @@ fn RoomLink(chat: Chat, room: Signal<String>, target: String) -> impl IntoView {
                 href=href
                 data-room=target.clone()
                 aria-current=move || current().then_some("page")
-                class="flex items-center justify-between rounded-lg px-2 py-1 hover:bg-slate-100 aria-[current=page]:bg-blue-50 aria-[current=page]:font-semibold"
+                class="flex items-center justify-between gap-2 whitespace-nowrap rounded-lg px-2 py-1 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600 aria-[current=page]:bg-blue-50 aria-[current=page]:font-semibold dark:hover:bg-slate-800 dark:aria-[current=page]:bg-blue-950"
             >
                 <span>{label}</span>
                 <Show when=move || { unread.get() > 0 }>
@@ -290,7 +306,7 @@ fn LeaveButton(chat: Chat, room: Signal<String>) -> impl IntoView {
         <Show when=move || room.with(|r| r != DEFAULT_ROOM && !r.starts_with("dm:"))>
             <button
                 type="button"
-                class="rounded-lg px-2 py-1 text-sm text-slate-700 underline hover:text-slate-900"
+                class="rounded-lg px-2 py-1 text-sm text-slate-700 underline hover:text-slate-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600 dark:text-slate-300"
                 on:click=leave.clone()
             >
                 "Leave room"
@@ -303,8 +319,8 @@ fn LeaveButton(chat: Chat, room: Signal<String>) -> impl IntoView {
 fn StatusBadge(chat: Chat) -> impl IntoView {
     let class = move || {
         let tone = match chat.status.get() {
-            Status::Online => "bg-emerald-100 text-emerald-800",
-            Status::Connecting => "bg-slate-100 text-slate-700",
+            Status::Online => "bg-emerald-100 text-emerald-900",
+            Status::Connecting => "bg-slate-100 text-slate-800",
             Status::Reconnecting { .. } => "bg-amber-100 text-amber-900",
         };
         format!("rounded-full px-3 py-1 text-sm font-medium {tone}")
@@ -317,7 +333,13 @@ fn StatusBadge(chat: Chat) -> impl IntoView {
             data-status=move || status_key(chat.status.get())
             data-transport=move || if chat.polling.get() { "polling" } else { "websocket" }
         >
-            {move || chat.status.get().label()}
+            {move || {
+                if chat.back_online.get() && chat.status.get() == Status::Online {
+                    "Back online".to_owned()
+                } else {
+                    chat.status.get().label()
+                }
+            }}
         </p>
     }
 }
@@ -327,236 +349,5 @@ fn status_key(status: Status) -> &'static str {
         Status::Connecting => "connecting",
         Status::Online => "online",
         Status::Reconnecting { .. } => "reconnecting",
-    }
-}
-
-#[component]
-fn MessageBox(chat: Chat, room: Signal<String>) -> impl IntoView {
-    let shown = move || {
-        room.with(|room| {
-            chat.messages.with(|list| {
-                list.iter()
-                    .filter(|m| &m.room == room)
-                    .cloned()
-                    .collect::<Vec<_>>()
-            })
-        })
-    };
-    // My messages the server has not confirmed, except those whose broadcast already arrived.
-    let pending = move || {
-        let confirmed: std::collections::HashSet<String> = chat
-            .messages
-            .with(|list| list.iter().filter_map(|m| m.client_id.clone()).collect());
-        room.with(|room| {
-            chat.outgoing.with(|list| {
-                list.iter()
-                    .filter(|o| &o.room == room && !confirmed.contains(&o.client_id))
-                    .cloned()
-                    .collect::<Vec<_>>()
-            })
-        })
-    };
-    view! {
-        <div
-            id="message-box"
-            role="log"
-            aria-live="polite"
-            aria-label="Messages"
-            class="flex h-80 flex-col gap-1 overflow-y-auto rounded-xl bg-slate-50 p-3 ring-1 ring-slate-200"
-        >
-            <For each=shown key=|m| (m.room.clone(), m.id) let(m)>
-                <p class="break-words whitespace-pre-wrap">
-                    <strong class="font-semibold">{format!("{} says: ", m.sender)}</strong>
-                    <span>{m.message}</span>
-                </p>
-            </For>
-            <For
-                each=pending
-                key=|o| (o.client_id.clone(), o.failed.clone())
-                let(o)
-            >
-                <PendingLine chat=chat item=o />
-            </For>
-        </div>
-    }
-}
-
-/// One of my messages on its way: greyed while sending, with Retry and Discard if refused.
-#[component]
-fn PendingLine(chat: Chat, item: Outgoing) -> impl IntoView {
-    let me = move || chat.me.get().unwrap_or_else(|| "You".into());
-    let Outgoing {
-        client_id,
-        text,
-        failed,
-        ..
-    } = item;
-    let status = match &failed {
-        None => view! { <em class="ml-2 text-sm text-slate-600">"Sending…"</em> }.into_any(),
-        Some(reason) => {
-            let retry_id = client_id.clone();
-            let discard_id = client_id.clone();
-            view! {
-                <span class="ml-2 text-sm text-red-700">{format!("Not sent: {reason}")}</span>
-                <button
-                    type="button"
-                    class="ml-2 text-sm font-medium text-blue-700 underline"
-                    on:click=move |_| chat.retry(&retry_id)
-                >
-                    "Retry"
-                </button>
-                <button
-                    type="button"
-                    class="ml-2 text-sm font-medium text-slate-700 underline"
-                    on:click=move |_| chat.discard(&discard_id)
-                >
-                    "Discard"
-                </button>
-            }
-            .into_any()
-        }
-    };
-    view! {
-        <p class="break-words whitespace-pre-wrap text-slate-500" data-pending="true">
-            <strong class="font-semibold">{move || format!("{} says: ", me())}</strong>
-            <span>{text}</span>
-            {status}
-        </p>
-    }
-}
-
-#[component]
-fn Composer(chat: Chat) -> impl IntoView {
-    let draft = RwSignal::new(String::new());
-    let input = NodeRef::<Input>::new();
-    // Offline is fine: the message waits and goes out after reconnecting.
-    let can_send = move || draft.with(|d| !d.trim().is_empty());
-
-    let on_submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        if !can_send() {
-            return;
-        }
-        match chat.send(&draft.get_untracked()) {
-            Ok(()) => {
-                draft.set(String::new());
-                // Closes the on-screen keyboard on phones.
-                if let Some(input) = input.get_untracked() {
-                    let _ = input.blur();
-                }
-            }
-            Err(e) => chat.error.set(Some(e.message)),
-        }
-    };
-
-    view! {
-        <form id="form" action="#" method="POST" class="flex gap-2" on:submit=on_submit>
-            <label for="input" class="sr-only">"Message"</label>
-            <input
-                id="input"
-                node_ref=input
-                class="min-w-0 flex-1 rounded-lg border border-slate-300 bg-white px-3 py-2 focus:outline-none focus:ring-2 focus:ring-blue-600"
-                placeholder="Start typing..."
-                autocomplete="off"
-                maxlength=MAX_MESSAGE_CHARS.to_string()
-                prop:value=move || draft.get()
-                on:input=move |ev| draft.set(event_target_value(&ev))
-            />
-            <button
-                type="submit"
-                class="rounded-lg bg-blue-700 px-4 py-2 font-medium text-white hover:bg-blue-800 focus:outline-none focus:ring-2 focus:ring-blue-600 focus:ring-offset-2 disabled:cursor-not-allowed disabled:bg-slate-400"
-                disabled=move || !can_send()
-            >
-                "Send message"
-            </button>
-        </form>
-        <p id="composer-error" role="alert" class="min-h-5 text-sm text-red-700">
-            {move || chat.error.get()}
-        </p>
-    }
-}
-
-#[component]
-fn PeerList(chat: Chat, room: Signal<String>) -> impl IntoView {
-    view! {
-        <section aria-labelledby="peers-heading">
-            <h3 id="peers-heading" class="mb-2 text-lg font-semibold">
-                "Who's online:"
-            </h3>
-            <ul id="peer-list" class="flex flex-col gap-1">
-                <For each=move || chat.peers_in(&room.get()) key=|p| p.id.clone() let(peer)>
-                    <PeerItem chat=chat peer=peer />
-                </For>
-            </ul>
-        </section>
-    }
-}
-
-#[component]
-fn PeerItem(chat: Chat, peer: Peer) -> impl IntoView {
-    let Peer { id, name } = peer;
-    let dot = format!(
-        "inline-block h-2.5 w-2.5 shrink-0 rounded-full {}",
-        dot_class(color_of(&name))
-    );
-    let is_me = {
-        let id = id.clone();
-        Memo::new(move |_| chat.me_id.with(|me| me.as_deref() == Some(id.as_str())))
-    };
-    let message_label = format!("Send a direct message to {name}");
-    view! {
-        <li class="flex items-center gap-2">
-            <span class=dot aria-hidden="true"></span>
-            <span class="peer-name">{name}{move || is_me.get().then_some(" (you)")}</span>
-            <Show when=move || !is_me.get()>
-                <a
-                    href=format!("/dm/{id}")
-                    class="dm-link ml-auto text-sm text-blue-700 underline"
-                    aria-label=message_label.clone()
-                >
-                    "Message"
-                </a>
-            </Show>
-        </li>
-    }
-}
-
-/// The dot colour for a name's colour. Written out in full so Tailwind keeps every class.
-fn dot_class(color: Option<&str>) -> &'static str {
-    match color {
-        Some("red") => "bg-red-500",
-        Some("orange") => "bg-orange-500",
-        Some("amber") => "bg-amber-500",
-        Some("yellow") => "bg-yellow-400",
-        Some("lime") => "bg-lime-500",
-        Some("green") => "bg-green-600",
-        Some("emerald") => "bg-emerald-500",
-        Some("teal") => "bg-teal-500",
-        Some("cyan") => "bg-cyan-500",
-        Some("sky") => "bg-sky-500",
-        Some("blue") => "bg-blue-600",
-        Some("indigo") => "bg-indigo-500",
-        Some("violet") => "bg-violet-500",
-        Some("purple") => "bg-purple-600",
-        Some("fuchsia") => "bg-fuchsia-500",
-        Some("pink") => "bg-pink-500",
-        Some("rose") => "bg-rose-500",
-        _ => "bg-gray-500",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::protocol::names::COLORS;
-
-    #[test]
-    fn every_name_colour_has_its_own_dot() {
-        let mut seen = std::collections::HashSet::new();
-        for color in COLORS {
-            let class = dot_class(Some(color));
-            assert!(class.contains(color), "{color} drawn as {class}");
-            assert!(seen.insert(class));
-        }
     }
 }

@@ -1,0 +1,87 @@
+//! Writing a message: a text area (Enter sends, Shift+Enter starts a new line), a counter
+//! near the length limit, and the server's refusals right below.
+
+use leptos::ev::{KeyboardEvent, SubmitEvent};
+use leptos::html::Textarea;
+use leptos::prelude::*;
+
+use crate::client::Chat;
+use crate::protocol::MAX_MESSAGE_CHARS;
+
+/// The counter appears once this many characters are left.
+const COUNTER_FROM: usize = MAX_MESSAGE_CHARS / 5;
+
+#[component]
+pub fn Composer(chat: Chat) -> impl IntoView {
+    let draft = RwSignal::new(String::new());
+    let input = NodeRef::<Textarea>::new();
+    // Offline is fine: the message waits and goes out after reconnecting.
+    let can_send = move || draft.with(|d| !d.trim().is_empty());
+    let left = move || MAX_MESSAGE_CHARS.saturating_sub(draft.with(|d| d.chars().count()));
+
+    let send = move || {
+        if !can_send() {
+            return;
+        }
+        match chat.send(&draft.get_untracked()) {
+            Ok(()) => {
+                draft.set(String::new());
+                // Closes the on-screen keyboard on phones.
+                if let Some(input) = input.get_untracked() {
+                    let _ = input.blur();
+                }
+            }
+            Err(e) => chat.error.set(Some(e.message)),
+        }
+    };
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        send();
+    };
+    let on_keydown = move |ev: KeyboardEvent| {
+        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+            ev.prevent_default();
+            send();
+        }
+    };
+
+    view! {
+        <form id="form" action="#" method="POST" class="flex items-end gap-2" on:submit=on_submit>
+            <label for="input" class="sr-only">"Message"</label>
+            <textarea
+                id="input"
+                node_ref=input
+                rows="2"
+                class="min-w-0 flex-1 resize-none rounded-lg border border-slate-300 bg-white px-3 py-2 focus:outline-none focus:ring-2 focus:ring-blue-600 dark:border-slate-700 dark:bg-slate-950"
+                placeholder="Start typing..."
+                autocomplete="off"
+                aria-describedby="composer-help char-count"
+                maxlength=MAX_MESSAGE_CHARS.to_string()
+                prop:value=move || draft.get()
+                on:input=move |ev| {
+                    draft.set(event_target_value(&ev));
+                    chat.typing();
+                }
+                on:keydown=on_keydown
+            ></textarea>
+            <button
+                type="submit"
+                class="rounded-lg bg-blue-700 px-4 py-2 font-medium text-white hover:bg-blue-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600 focus-visible:ring-offset-2 disabled:cursor-not-allowed disabled:bg-slate-400 dark:focus-visible:ring-offset-slate-900"
+                disabled=move || !can_send()
+            >
+                "Send message"
+            </button>
+        </form>
+        <div class="-mt-1 flex justify-between gap-2 text-sm">
+            <p id="composer-error" role="alert" class="min-h-5 text-red-700 dark:text-red-400">
+                {move || chat.error.get()}
+            </p>
+            <p id="composer-help" class="sr-only">
+                "Enter sends; Shift+Enter starts a new line."
+            </p>
+            <p id="char-count" aria-live="polite" class="shrink-0 text-slate-600 dark:text-slate-400">
+                {move || (left() <= COUNTER_FROM).then(|| format!("{} characters left", left()))}
+            </p>
+        </div>
+    }
+}
