@@ -55,6 +55,8 @@ struct Inner {
     /// When someone's last connection left a room: a return within [`LEFT_GRACE`] (a reload,
     /// a network blip) announces neither the leaving nor the coming back.
     recently_left: Mutex<std::collections::HashMap<(String, Arc<str>), Instant>>,
+    /// Arrivals and departures waiting for the next sync round, per room.
+    pending_notices: Mutex<std::collections::HashMap<String, Vec<Notice>>>,
     guard: Guard,
     config: ChatSection,
 }
@@ -91,6 +93,9 @@ impl std::fmt::Display for Refusal {
     }
 }
 
+/// More arrivals (or departures) than this in one sync round are announced as one summary
+/// ("12 people joined"): a join storm must not cost a notice per person per member.
+const NOTICES_PER_ROUND: usize = 3;
 /// How long a departure waits to be announced, in case the person comes right back.
 const LEFT_GRACE: Duration = Duration::from_secs(3);
 /// Shortest gap between two typing signals relayed for one connection.
@@ -134,6 +139,7 @@ impl Chat {
             dirty_rooms: Mutex::new(HashSet::new()),
             peers_changed: Notify::new(),
             recently_left: Mutex::new(std::collections::HashMap::new()),
+            pending_notices: Mutex::new(std::collections::HashMap::new()),
             guard,
             config,
         })))
@@ -191,6 +197,14 @@ impl Chat {
                     send_state(&io, &room, &UpdatePeers(names)).await;
                 }
                 send_state(&io, &room, &peers).await;
+                let notices = lock(&self.0.pending_notices)
+                    .remove(&room)
+                    .unwrap_or_default();
+                for notice in summarize(notices) {
+                    if let Err(e) = io.to(room.clone()).emit(Notice::NAME, &notice).await {
+                        tracing::debug!(%room, error = %e, "notice broadcast incomplete");
+                    }
+                }
             }
             tokio::time::sleep(self.0.config.peer_update_interval()).await;
         }
@@ -233,27 +247,31 @@ impl Chat {
         }
     }
 
+    /// Queues a notice for the room's next sync round.
+    fn announce(&self, notice: Notice) {
+        let room = notice.room.clone();
+        lock(&self.0.pending_notices)
+            .entry(room.clone())
+            .or_default()
+            .push(notice);
+        self.touch(&room);
+    }
+
     /// Someone's last connection left `room`: tell the room after [`LEFT_GRACE`], unless they
     /// came back by then.
-    fn departed(&self, io: &SocketIo, room: &str, member: &Member) {
+    fn departed(&self, room: &str, member: &Member) {
         let key = (room.to_owned(), member.id.clone());
         let left_at = Instant::now();
         lock(&self.0.recently_left).insert(key.clone(), left_at);
         let notice = self.notice(room, member, NoticeKind::Left);
-        let (chat, io) = (self.clone(), io.clone());
+        let chat = self.clone();
         tokio::spawn(async move {
             tokio::time::sleep(LEFT_GRACE).await;
             let still_gone = !lock(&chat.0.presence).contains(&key.0, &key.1);
             let ours = lock(&chat.0.recently_left).get(&key) == Some(&left_at);
-            if !(still_gone && ours) {
-                return;
-            }
-            lock(&chat.0.recently_left).remove(&key);
-            // `of` is None once the server is closing.
-            if let Some(ns) = io.of("/")
-                && let Err(e) = ns.to(key.0.clone()).emit(Notice::NAME, &notice).await
-            {
-                tracing::debug!(room = %key.0, error = %e, "leave notice incomplete");
+            if still_gone && ours {
+                lock(&chat.0.recently_left).remove(&key);
+                chat.announce(notice);
             }
         });
     }
@@ -449,7 +467,7 @@ async fn on_connect(s: SocketRef, State(chat): State<Chat>, Extension(member): E
         },
     );
     emit(&s, &chat.room_list());
-    enter(&chat, &s, &member, DEFAULT_ROOM).await;
+    enter(&chat, &s, &member, DEFAULT_ROOM);
     let resume = s.extensions.remove::<Resume>();
     let after = resume.and_then(|r| r.0.get(DEFAULT_ROOM).copied());
     chat.send_history(&s, DEFAULT_ROOM, after).await;
@@ -457,7 +475,7 @@ async fn on_connect(s: SocketRef, State(chat): State<Chat>, Extension(member): E
 
 /// Counts a connection into a public room's presence, brings member lists up to date, and
 /// announces the arrival unless the person was there moments ago.
-async fn enter<A: Adapter>(chat: &Chat, s: &SocketRef<A>, member: &Member, room: &str) {
+fn enter<A: Adapter>(chat: &Chat, s: &SocketRef<A>, member: &Member, room: &str) {
     let arrived =
         lock(&chat.0.presence).join(room, member.id.clone(), s.id, member.name.to_string());
     if !s.connected() {
@@ -477,11 +495,28 @@ async fn enter<A: Adapter>(chat: &Chat, s: &SocketRef<A>, member: &Member, room:
         .remove(&(room.to_owned(), member.id.clone()))
         .is_some_and(|left| left.elapsed() < LEFT_GRACE);
     if !returned {
-        let notice = chat.notice(room, member, NoticeKind::Joined);
-        if let Err(e) = s.within(room.to_owned()).emit(Notice::NAME, &notice).await {
-            tracing::debug!(room, error = %e, "join notice incomplete");
+        chat.announce(chat.notice(room, member, NoticeKind::Joined));
+    }
+}
+
+/// A round's notices as sent: each one when there are few, else one summary per kind.
+fn summarize(notices: Vec<Notice>) -> Vec<Notice> {
+    if notices.len() <= NOTICES_PER_ROUND {
+        return notices;
+    }
+    let mut summaries = Vec::new();
+    for kind in [NoticeKind::Joined, NoticeKind::Left] {
+        let of_kind: Vec<&Notice> = notices.iter().filter(|n| n.kind == kind).collect();
+        if let Some(last) = of_kind.last() {
+            summaries.push(Notice {
+                name: format!("{} people", of_kind.len()),
+                id: String::new(),
+                kind,
+                ..(*last).clone()
+            });
         }
     }
+    summaries
 }
 
 async fn on_join(
@@ -520,7 +555,7 @@ async fn on_join(
     }
     if !s.rooms().iter().any(|r| *r == room) {
         s.join(room.clone());
-        enter(&chat, &s, &member, &room).await;
+        enter(&chat, &s, &member, &room);
     }
     reply.ack(&serde_json::json!({ "ok": true, "room": room }));
     chat.send_history(&s, &room, request.after).await;
@@ -528,7 +563,6 @@ async fn on_join(
 
 async fn on_leave(
     s: SocketRef,
-    io: SocketIo,
     State(chat): State<Chat>,
     Extension(member): Extension<Member>,
     reply: Reply,
@@ -551,7 +585,7 @@ async fn on_leave(
         s.leave(request.room.clone());
         if lock(&chat.0.presence).leave(&request.room, &member.id, &s.id) {
             chat.touch(&request.room);
-            chat.departed(&io, &request.room, &member);
+            chat.departed(&request.room, &member);
         }
     }
     reply.ack(&serde_json::json!({ "ok": true, "room": request.room }));
@@ -694,12 +728,7 @@ async fn on_unknown_event(s: SocketRef, Event(event): Event, reply: Reply) {
     ));
 }
 
-async fn on_disconnect(
-    s: SocketRef,
-    io: SocketIo,
-    State(chat): State<Chat>,
-    reason: DisconnectReason,
-) {
+async fn on_disconnect(s: SocketRef, State(chat): State<Chat>, reason: DisconnectReason) {
     let Some(member) = s.extensions.get::<Member>() else {
         return;
     };
@@ -713,7 +742,7 @@ async fn on_disconnect(
         if lock(&chat.0.presence).leave(&room, &member.id, &s.id) {
             chat.touch(&room);
             if reason != DisconnectReason::ClosingServer {
-                chat.departed(&io, &room, &member);
+                chat.departed(&room, &member);
             }
         }
     }
