@@ -19,7 +19,15 @@ export default defineConfig({
     trace: "retain-on-failure",
     launchOptions: chromiumLaunch,
   },
-  projects: [{ name: "desktop-chromium", use: { viewport: { width: 1280, height: 800 } } }],
+  projects: [
+    { name: "desktop-chromium", use: { viewport: { width: 1280, height: 800 } } },
+    {
+      // The experience specs again on a small phone.
+      name: "phone-chromium",
+      testMatch: /(page|ux|a11y)\.spec\.ts/,
+      use: { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
+    },
+  ],
   webServer: {
     command: serverCommand(),
     cwd: "..",

@@ -15,6 +15,7 @@ test("after the server restarts, the pages reconnect by themselves; what was typ
     await server.stop();
     for (const p of [ann, bob]) {
       await expect(p.page.locator("#status")).toHaveAttribute("data-status", "reconnecting");
+      await expect(p.page.locator("#status")).toContainText("Offline, retrying in");
     }
     // Typed while the server is down: shown as on its way, sent once it is back.
     await say(ann, "typed while offline");
@@ -23,6 +24,7 @@ test("after the server restarts, the pages reconnect by themselves; what was typ
     await server.start();
     for (const p of [ann, bob]) {
       await expect(p.page.locator("#status")).toHaveAttribute("data-status", "online", { timeout: 15_000 });
+      await expect(p.page.locator("#status")).toHaveText("Back online");
     }
     // Names are stable across the restart, so the sender is still ann.
     expect(await myName(ann.page)).toBe(ann.name);

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
-use futures::future::{AbortHandle, Abortable, Fuse};
+use futures::future::{AbortHandle, Abortable, Fuse, FusedFuture};
 use futures::{FutureExt, SinkExt, StreamExt};
 use gloo_net::http::Request;
 use gloo_net::websocket::Message;
@@ -28,6 +28,8 @@ use crate::protocol::{Auth, DEFAULT_ROOM, ErrorCode, ServerEvent};
 
 /// While on long-polling, how often to check whether WebSocket works again.
 const WEBSOCKET_RETRY: Duration = Duration::from_secs(60);
+/// How long to wait before sending again after the server said "too fast".
+const RATE_LIMIT_PAUSE: Duration = Duration::from_millis(400);
 /// Shortest gap between two "typing" signals for one conversation.
 const TYPING_EVERY_MS: f64 = 2000.0;
 /// How long someone counts as typing after their last signal.
@@ -155,6 +157,8 @@ async fn connect_once(
         Transport::Polling => sleep(WEBSOCKET_RETRY),
         Transport::WebSocket => Fuse::terminated(),
     };
+    // After a "too fast" answer, sending pauses until this fires.
+    let mut paused: Fuse<TimeoutFuture> = Fuse::terminated();
     let lost = |s: &Session| End::Lost {
         opened: s.is_open(),
         joined: s.is_joined(),
@@ -198,7 +202,13 @@ async fn connect_once(
                     }
                     Action::Acked { ack, result } => {
                         if let Some((_, client_id)) = in_flight.take_if(|(a, _)| *a == ack) {
-                            settle(chat, &client_id, result.map(|_| ()));
+                            match result {
+                                // Not refused, only early: the same message goes again shortly.
+                                Err(e) if e.code == ErrorCode::RateLimited => {
+                                    paused = sleep(RATE_LIMIT_PAUSE);
+                                }
+                                result => settle(chat, &client_id, result.map(|_| ())),
+                            }
                         }
                     }
                     Action::Closed => return lost(&session),
@@ -238,8 +248,9 @@ async fn connect_once(
                 }
                 probe = sleep(WEBSOCKET_RETRY);
             }
+            () = paused => {}
         }
-        if session.is_joined() && in_flight.is_none() {
+        if session.is_joined() && in_flight.is_none() && paused.is_terminated() {
             let next = chat
                 .outgoing
                 .with_untracked(|list| list.iter().find(|o| o.failed.is_none()).cloned());

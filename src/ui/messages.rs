@@ -122,7 +122,11 @@ pub fn MessageBox(chat: Chat, room: Signal<String>) -> impl IntoView {
     };
     // New lines: follow them when at the bottom (or when they are mine), else count them.
     Effect::new(move |previous: Option<(usize, usize)>| {
-        let count = lines.with(Vec::len);
+        let count = lines.with(|l| {
+            l.iter()
+                .filter(|line| matches!(line, Line::Message { .. }))
+                .count()
+        });
         let mine = pending().len();
         let (before, mine_before) = previous.unwrap_or((count, mine));
         if at_bottom.get_untracked() || mine > mine_before || before == 0 {
