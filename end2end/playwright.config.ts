@@ -24,7 +24,7 @@ export default defineConfig({
     {
       // The experience specs again on a small phone.
       name: "phone-chromium",
-      testMatch: /(page|ux|a11y)\.spec\.ts/,
+      testMatch: /(page|ux|a11y|reconnect)\.spec\.ts/,
       use: { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
     },
   ],

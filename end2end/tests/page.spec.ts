@@ -27,15 +27,22 @@ test("the page hydrates: the send button wakes up as you type", async ({ page })
   await expect(button).toBeEnabled();
   await page.locator("#input").fill("   ");
   await expect(button).toBeDisabled();
+  // The peer dot's colour class survived Tailwind's purge: it is painted.
+  const dot = page.locator("#peer-list li span[aria-hidden=true]").first();
+  const color = await dot.evaluate((el) => getComputedStyle(el).backgroundColor);
+  expect(color).not.toBe("rgba(0, 0, 0, 0)");
 });
 
-test("CSS, JS and WASM are served compressed", async ({ page }) => {
+test("CSS, JS and WASM are served compressed, with hashed names cached for a year", async ({ page }) => {
   const encodings = new Map<string, string>();
+  const caching = new Map<string, string>();
   page.on("response", async (response) => {
     const url = new URL(response.url());
     const ext = url.pathname.split(".").pop() ?? "";
     if (url.pathname.startsWith("/pkg/") && ["css", "js", "wasm"].includes(ext)) {
-      encodings.set(ext, (await response.allHeaders())["content-encoding"] ?? "identity");
+      const headers = await response.allHeaders();
+      encodings.set(ext, headers["content-encoding"] ?? "identity");
+      caching.set(ext, headers["cache-control"] ?? "");
     }
   });
   await page.goto("/");
@@ -43,5 +50,9 @@ test("CSS, JS and WASM are served compressed", async ({ page }) => {
   expect([...encodings.keys()].sort()).toEqual(["css", "js", "wasm"]);
   for (const [ext, encoding] of encodings) {
     expect(["br", "gzip"], `${ext} sent as ${encoding}`).toContain(encoding);
+    expect(caching.get(ext), `${ext} caching`).toContain("immutable");
   }
+  // The page itself is always revalidated.
+  const pageResponse = await page.request.get("/");
+  expect(pageResponse.headers()["cache-control"]).toBe("no-cache");
 });
