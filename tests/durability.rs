@@ -6,11 +6,7 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use support::{Client, Process, start_server, temp_dir};
-
-fn token(tag: &str) -> String {
-    format!("test-token-{tag}-0123456789abcdef")
-}
+use support::{Client, Process, start_server, temp_dir, token};
 
 #[tokio::test]
 async fn the_same_token_keeps_its_name_and_two_tabs_are_one_person() {

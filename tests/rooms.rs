@@ -7,10 +7,17 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use chat::protocol::{ErrorCode, dm_room};
-use support::{Client, start_server};
+use support::{Client, start_server, token};
 
-fn token(tag: &str) -> String {
-    format!("rooms-token-{tag}-0123456789abcdef")
+/// Ann and Bob in room `alpha`, Cat in room `beta`; everyone in `general`.
+async fn two_rooms(addr: std::net::SocketAddr) -> (Client, Client, Client) {
+    let mut ann = Client::connect(addr).await;
+    let mut bob = Client::connect(addr).await;
+    let mut cat = Client::connect(addr).await;
+    ann.join("alpha").await.unwrap();
+    bob.join("alpha").await.unwrap();
+    cat.join("beta").await.unwrap();
+    (ann, bob, cat)
 }
 
 fn set(names: &[&String]) -> BTreeSet<String> {
@@ -19,13 +26,7 @@ fn set(names: &[&String]) -> BTreeSet<String> {
 
 #[tokio::test]
 async fn messages_in_one_room_never_reach_another_rooms_members() {
-    let addr = start_server().await;
-    let mut ann = Client::connect(addr).await;
-    let mut bob = Client::connect(addr).await;
-    let mut cat = Client::connect(addr).await;
-    ann.join("alpha").await.unwrap();
-    bob.join("alpha").await.unwrap();
-    cat.join("beta").await.unwrap();
+    let (mut ann, mut bob, mut cat) = two_rooms(start_server().await).await;
 
     ann.say_in("alpha", "for alpha").await.unwrap();
     cat.say_in("beta", "for beta").await.unwrap();
@@ -54,13 +55,7 @@ async fn messages_in_one_room_never_reach_another_rooms_members() {
 
 #[tokio::test]
 async fn each_room_lists_its_own_members_through_joins_leaves_and_disconnects() {
-    let addr = start_server().await;
-    let mut ann = Client::connect(addr).await;
-    let mut bob = Client::connect(addr).await;
-    let mut cat = Client::connect(addr).await;
-    ann.join("alpha").await.unwrap();
-    bob.join("alpha").await.unwrap();
-    cat.join("beta").await.unwrap();
+    let (mut ann, mut bob, mut cat) = two_rooms(start_server().await).await;
     let (a, b, c) = (ann.name.clone(), bob.name.clone(), cat.name.clone());
 
     ann.until(|x| x.names_in("alpha") == set(&[&a, &b])).await;

@@ -78,6 +78,8 @@ pub enum DecodeError {
     EventName,
     #[error("an ack needs an id")]
     MissingAckId,
+    #[error("connect payloads must be JSON objects")]
+    NotAnObject,
     #[error("invalid JSON: {0}")]
     Json(String),
 }
@@ -159,7 +161,7 @@ fn decode_socket(text: &str) -> Result<Frame, DecodeError> {
         Some(id.parse::<u64>().map_err(|_| DecodeError::AckId)?)
     };
     match kind {
-        '0' => Ok(Frame::Connect(optional_json(body)?)),
+        '0' => Ok(Frame::Connect(optional_object(body)?)),
         '1' => Ok(Frame::Disconnect),
         '2' => {
             let mut args: Vec<Value> = serde_json::from_str(body)?;
@@ -175,7 +177,9 @@ fn decode_socket(text: &str) -> Result<Frame, DecodeError> {
             id: id.ok_or(DecodeError::MissingAckId)?,
             args: serde_json::from_str(body)?,
         }),
-        _ => Ok(Frame::ConnectError(serde_json::from_str(body)?)),
+        _ => Ok(Frame::ConnectError(
+            optional_object(body)?.ok_or(DecodeError::NotAnObject)?,
+        )),
     }
 }
 
@@ -192,11 +196,15 @@ fn strip_namespace(text: &str) -> Result<&str, DecodeError> {
     }
 }
 
-fn optional_json(body: &str) -> Result<Option<Value>, DecodeError> {
+/// Connect payloads are objects (or absent); anything else would not survive re-encoding
+/// (`40 6` would come back as `406`, an ack id).
+fn optional_object(body: &str) -> Result<Option<Value>, DecodeError> {
     if body.is_empty() {
-        Ok(None)
-    } else {
-        Ok(Some(serde_json::from_str(body)?))
+        return Ok(None);
+    }
+    match serde_json::from_str(body)? {
+        value @ Value::Object(_) => Ok(Some(value)),
+        _ => Err(DecodeError::NotAnObject),
     }
 }
 
@@ -317,6 +325,11 @@ mod tests {
             ("4299999999999999999999[\"a\"]", DecodeError::AckId),
             ("43[1]", DecodeError::MissingAckId),
             ("0{}", DecodeError::Json(String::new())),
+            // Found by cargo-fuzz: a number would re-encode as an ack id.
+            ("40 6", DecodeError::NotAnObject),
+            ("40\"x\"", DecodeError::NotAnObject),
+            ("44[1]", DecodeError::NotAnObject),
+            ("44", DecodeError::NotAnObject),
         ];
         for (text, expected) in cases {
             let got = Frame::decode(text);

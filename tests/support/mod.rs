@@ -116,6 +116,11 @@ impl Drop for Process {
     }
 }
 
+/// A valid identity token, distinct per `tag`.
+pub fn token(tag: &str) -> String {
+    format!("test-token-{tag}-0123456789abcdef")
+}
+
 pub fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "chat-it-{}-{name}-{}",

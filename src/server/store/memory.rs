@@ -185,16 +185,9 @@ mod tests {
     async fn only_the_newest_messages_are_kept() {
         let log = log(3);
         for i in 0..5 {
-            log.append(Entry {
-                room: "general",
-                author: "u",
-                sender: "s",
-                from: "",
-                text: format!("m{i}"),
-                client_id: None,
-            })
-            .await
-            .unwrap();
+            log.append(contract::entry("general", "u", &format!("m{i}"), None))
+                .await
+                .unwrap();
         }
         assert_eq!(log.recent("general", 10).await.unwrap().len(), 3);
     }

@@ -106,7 +106,12 @@ pub(crate) fn now_ms() -> u64 {
 pub(crate) mod contract {
     use super::*;
 
-    fn entry<'a>(room: &'a str, author: &'a str, text: &str, cid: Option<&'a str>) -> Entry<'a> {
+    pub fn entry<'a>(
+        room: &'a str,
+        author: &'a str,
+        text: &str,
+        cid: Option<&'a str>,
+    ) -> Entry<'a> {
         Entry {
             room,
             author,

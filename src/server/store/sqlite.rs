@@ -20,6 +20,9 @@ use tokio::sync::{mpsc, oneshot};
 use super::{Appended, Directory, Entry, Feed, MessageLog, StoreError, now_ms};
 use crate::protocol::NewMessage;
 
+/// The columns [`row_to_message`] reads, in its order.
+const MESSAGE_COLUMNS: &str = "room, id, ts, sender, text, client_id, sender_id";
+
 /// Most writes taken into one transaction.
 const MAX_BATCH: usize = 512;
 
@@ -184,10 +187,9 @@ impl MessageLog for SqliteStore {
     ) -> BoxFuture<'a, Result<Vec<NewMessage>, StoreError>> {
         let room = room.to_owned();
         Box::pin(self.read(move |conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT room, id, ts, sender, text, client_id, sender_id FROM messages
-                 WHERE room = ?1 ORDER BY id DESC LIMIT ?2",
-            )?;
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE room = ?1 ORDER BY id DESC LIMIT ?2"
+            ))?;
             let mut found = stmt
                 .query_map(params![room, limit as i64], row_to_message)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -204,10 +206,9 @@ impl MessageLog for SqliteStore {
     ) -> BoxFuture<'a, Result<Vec<NewMessage>, StoreError>> {
         let room = room.to_owned();
         Box::pin(self.read(move |conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT room, id, ts, sender, text, client_id, sender_id FROM messages
-                 WHERE room = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
-            )?;
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE room = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+            ))?;
             stmt.query_map(params![room, after as i64, limit as i64], row_to_message)?
                 .collect()
         }))
@@ -381,10 +382,9 @@ fn append(
     } = entry;
     if let Some(cid) = &client_id {
         let earlier = tx
-            .prepare_cached(
-                "SELECT room, id, ts, sender, text, client_id, sender_id FROM messages
-                 WHERE author = ?1 AND client_id = ?2",
-            )?
+            .prepare_cached(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE author = ?1 AND client_id = ?2"
+            ))?
             .query_row(params![author, cid], row_to_message)
             .optional()?;
         if let Some(message) = earlier {
@@ -468,14 +468,7 @@ mod tests {
             let store = SqliteStore::open(&path, false, no_feed()).unwrap();
             for text in ["one", "two"] {
                 store
-                    .append(Entry {
-                        room: "general",
-                        author: "u1",
-                        sender: "red-fox",
-                        from: "",
-                        text: text.into(),
-                        client_id: None,
-                    })
+                    .append(contract::entry("general", "u1", text, None))
                     .await
                     .unwrap();
             }
@@ -496,14 +489,7 @@ mod tests {
             Some("red-fox")
         );
         let next = store
-            .append(Entry {
-                room: "general",
-                author: "u1",
-                sender: "red-fox",
-                from: "",
-                text: "three".into(),
-                client_id: None,
-            })
+            .append(contract::entry("general", "u1", "three", None))
             .await
             .unwrap();
         assert_eq!(next.message.id, 3);
@@ -516,14 +502,7 @@ mod tests {
             let store = store.clone();
             tokio::spawn(async move {
                 store
-                    .append(Entry {
-                        room: "general",
-                        author: "u",
-                        sender: "s",
-                        from: "",
-                        text: format!("m{i}"),
-                        client_id: None,
-                    })
+                    .append(contract::entry("general", "u", &format!("m{i}"), None))
                     .await
                     .unwrap()
                     .message
