@@ -27,6 +27,7 @@ lint:
 unit:
 	cargo test --features ssr
 
+# The browser tests run against the release build, the one `make run` serves.
 e2e:
-	cargo leptos build
-	npx playwright test -c end2end/playwright.config.ts
+	cargo leptos build --release --precompress
+	E2E_PROFILE=release npx playwright test -c end2end/playwright.config.ts

@@ -8,6 +8,9 @@
 //! | `ui`       | both              | Leptos components                                  |
 //! | `server`   | ssr               | axum router, socketioxide handlers, state, config  |
 
+// Leptos views are deeply nested types; release builds (no component erasure) need room.
+#![recursion_limit = "256"]
+
 pub mod client;
 pub mod protocol;
 pub mod ui;
