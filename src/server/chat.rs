@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use socketioxide::adapter::Adapter;
@@ -26,6 +26,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::config::ChatSection;
 use super::guard::{ConnectionLimit, Guard, Verdict, peer_ip};
+use super::lock;
 use super::names::NameRegistry;
 use super::presence::Presence;
 use super::store::{Directory, Entry, MessageLog, StoreError};
@@ -865,10 +866,4 @@ impl<A: Adapter> Reply<A> {
             }
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Every critical section here is a single map update, so a poisoned lock still holds
-    // consistent data; keep serving rather than take the whole chat down.
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -135,8 +135,7 @@ impl Guard {
     }
 
     fn ips(&self) -> MutexGuard<'_, HashMap<IpAddr, IpState>> {
-        // Every update is a counter change: a poisoned map is still consistent.
-        self.0.ips.lock().unwrap_or_else(|e| e.into_inner())
+        super::lock(&self.0.ips)
     }
 
     /// Whether `ip` may open another session now.

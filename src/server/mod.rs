@@ -44,6 +44,12 @@ pub enum ServerError {
     Serve(std::io::Error),
 }
 
+/// Locks a mutex even if a holder panicked. Every critical section in the server is a single
+/// map or counter update, so the data stays consistent; serving on beats taking the chat down.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// The binary's entry point: load config, listen, serve until SIGINT/SIGTERM.
 pub async fn main() -> ExitCode {
     init_tracing();

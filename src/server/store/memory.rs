@@ -2,12 +2,13 @@
 //! (`chat.storage = "memory"`).
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
 use futures::future::{BoxFuture, ready};
 
 use super::{Appended, Directory, Entry, Feed, MessageLog, StoreError, now_ms};
 use crate::protocol::NewMessage;
+use crate::server::lock;
 
 /// Keeps the last `capacity` messages of each room.
 pub struct MemoryLog {
@@ -150,11 +151,6 @@ impl Directory for MemoryDirectory {
     fn add_room<'a>(&'a self, room: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(ready(Ok(lock(&self.rooms).insert(room.to_owned()))))
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Every update is a single insert, so a poisoned map is still consistent.
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

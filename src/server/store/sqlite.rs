@@ -143,7 +143,7 @@ impl SqliteStore {
     ) -> Result<T, StoreError> {
         let reader = self.reader.clone();
         tokio::task::spawn_blocking(move || {
-            let conn = reader.lock().unwrap_or_else(|e| e.into_inner());
+            let conn = crate::server::lock(&reader);
             query(&conn).map_err(unavailable)
         })
         .await
