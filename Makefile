@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run test setup watch lint unit e2e
+.PHONY: run test setup watch lint unit e2e bench
 
 ## Set up, build for release and serve on http://127.0.0.1:3000 (Ctrl-C stops).
 run: setup
@@ -31,3 +31,7 @@ unit:
 e2e:
 	cargo leptos build --release --precompress
 	E2E_PROFILE=release npx playwright test -c end2end/playwright.config.ts
+
+## Our server against the Node tutorial server, side by side; writes BENCHMARKS.md.
+bench:
+	scripts/bench.sh

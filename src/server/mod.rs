@@ -15,6 +15,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use axum::serve::ListenerExt;
 use socketioxide::SocketIo;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -147,6 +148,12 @@ impl Server {
             fan_out,
         } = self;
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        // Chat frames are small and latency-bound: send them at once, not after Nagle's delay.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "TCP_NODELAY not set");
+            }
+        });
         axum::serve(listener, service)
             .with_graceful_shutdown(async move {
                 shutdown.await;
