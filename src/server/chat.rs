@@ -758,9 +758,10 @@ fn emit<E: WireEvent, A: Adapter>(s: &SocketRef<A>, event: &E) {
 }
 
 /// Broadcasts a whole-state event (a member list) to a room. Being the whole state, it may be
-/// sent again: when some clients' queues were full, every member gets it individually and a
-/// client that still cannot take it is disconnected, to come back to a fresh state rather
-/// than keep a stale one.
+/// sent again: when some clients' queues were full, every member gets it individually, and a
+/// client whose queue is still full is asked to disconnect. (socketioxide refuses that while
+/// the queue is full; such a client is dropped at its next heartbeat, which cannot be queued
+/// either, and comes back to a fresh state rather than keep a stale one.)
 async fn send_state<E: WireEvent>(io: &SocketIo, room: &str, state: &E) {
     match io.to(room.to_owned()).emit(E::NAME, state).await {
         Ok(()) => {}

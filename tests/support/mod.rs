@@ -20,6 +20,11 @@ pub const WAIT: Duration = Duration::from_secs(5);
 
 /// The server in this process, on port 0, keeping everything in memory.
 pub async fn start_server() -> SocketAddr {
+    start_server_with(|_| {}).await
+}
+
+/// Like [`start_server`], with the configuration adjusted by `adjust` first.
+pub async fn start_server_with(adjust: impl FnOnce(&mut Config)) -> SocketAddr {
     let mut config = Config::default();
     config.leptos.site_addr = "127.0.0.1:0".parse().unwrap();
     config.leptos.hash_files = false;
@@ -31,6 +36,7 @@ pub async fn start_server() -> SocketAddr {
     config.chat.rate_burst = 10_000;
     config.chat.max_connections_per_ip = 100_000;
     config.chat.handshakes_per_minute_per_ip = 100_000;
+    adjust(&mut config);
     let server = Server::bind(config).await.expect("server binds port 0");
     let addr = server.local_addr();
     tokio::spawn(server.serve(std::future::pending()));
