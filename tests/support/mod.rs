@@ -127,7 +127,23 @@ pub fn token(tag: &str) -> String {
     format!("test-token-{tag}-0123456789abcdef")
 }
 
-pub fn temp_dir(name: &str) -> PathBuf {
+/// A directory of the test's own, removed (with its database) when the test ends.
+pub struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn temp_dir(name: &str) -> TempDir {
     let dir = std::env::temp_dir().join(format!(
         "chat-it-{}-{name}-{}",
         std::process::id(),
@@ -137,7 +153,7 @@ pub fn temp_dir(name: &str) -> PathBuf {
             .as_nanos()
     ));
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TempDir(dir)
 }
 
 /// A chat client over a real WebSocket, recording everything the server tells it.
