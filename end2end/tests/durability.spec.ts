@@ -38,6 +38,9 @@ test("with WebSocket blocked, the page falls back to long-polling and still chat
   await expect(messageLine(bob.page, ann.name, "sent over long-polling")).toHaveCount(1);
   await say(bob, "received over long-polling");
   await expect(messageLine(ann.page, bob.name, "received over long-polling")).toHaveCount(1);
+  // Closing the tab says goodbye at once, though a long-poll cannot be cancelled.
+  await ann.page.close({ runBeforeUnload: true });
+  await expect.poll(() => peers(bob.page), { timeout: 3_000 }).not.toContain(ann.name);
   await ann.context.close();
   await bob.context.close();
 });

@@ -408,7 +408,7 @@ fn page_hidden() -> bool {
 
 /// Clears the title's unseen count when the tab comes back into view.
 fn watch_visibility(chat: Chat) {
-    let handle = leptos::prelude::window_event_listener_untyped("visibilitychange", move |_| {
+    let handle = window_event_listener_untyped("visibilitychange", move |_| {
         if !page_hidden() {
             chat.unseen.set(0);
         }
@@ -480,12 +480,17 @@ struct Link {
     incoming: futures::stream::Fuse<UnboundedReceiver<String>>,
     outgoing: UnboundedSender<String>,
     tasks: Vec<AbortHandle>,
+    /// Long-polling only: says goodbye when the page goes away (see [`Link::polling`]).
+    farewell: Option<WindowListenerHandle>,
 }
 
 impl Drop for Link {
     fn drop(&mut self) {
         for task in &self.tasks {
             task.abort();
+        }
+        if let Some(listener) = self.farewell.take() {
+            listener.remove();
         }
     }
 }
@@ -528,6 +533,7 @@ impl Link {
             incoming: incoming.fuse(),
             outgoing,
             tasks: vec![reader, writer],
+            farewell: None,
         })
     }
 
@@ -547,6 +553,15 @@ impl Link {
         }
         let session_url = format!("{url}&sid={}", sid?);
         let (outgoing, mut to_server) = mpsc::unbounded::<String>();
+        // A closed tab cannot finish a long-poll, so without this the server would list this
+        // person until the heartbeat timed out (45 s). A beacon survives the page: it posts
+        // Engine.IO's close packet.
+        let farewell_url = session_url.clone();
+        let farewell = window_event_listener_untyped("pagehide", move |_| {
+            let _ = window()
+                .navigator()
+                .send_beacon_with_opt_str(&farewell_url, Some("1"));
+        });
 
         let get_url = session_url.clone();
         let reader = spawn_abortable(async move {
@@ -581,6 +596,7 @@ impl Link {
             incoming: incoming.fuse(),
             outgoing,
             tasks: vec![reader, writer],
+            farewell: Some(farewell),
         })
     }
 }
