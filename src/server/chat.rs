@@ -192,10 +192,9 @@ impl Chat {
             self.0.peers_changed.notified().await;
             let rooms: Vec<String> = lock(&self.0.dirty_rooms).drain().collect();
             for room in rooms {
-                let peers = self.peers(&room);
-                if room == DEFAULT_ROOM {
-                    let names = peers.peers.iter().map(|p| p.name.clone()).collect();
-                    send_state(&io, &room, &UpdatePeers(names)).await;
+                let (names, peers) = self.peer_lists(&room);
+                if let Some(names) = names {
+                    send_state(&io, &room, &names).await;
                 }
                 send_state(&io, &room, &peers).await;
                 let notices = lock(&self.0.pending_notices)
@@ -211,8 +210,10 @@ impl Chat {
         }
     }
 
-    fn peers(&self, room: &str) -> RoomPeers {
-        let peers = lock(&self.0.presence)
+    /// A room's member lists as sent: `room-peers` always, and the tutorial's `update-peers`
+    /// (names only) for `general`.
+    fn peer_lists(&self, room: &str) -> (Option<UpdatePeers>, RoomPeers) {
+        let peers: Vec<Peer> = lock(&self.0.presence)
             .members(room)
             .into_iter()
             .map(|(id, name)| Peer {
@@ -220,20 +221,20 @@ impl Chat {
                 name,
             })
             .collect();
-        RoomPeers {
+        let names = (room == DEFAULT_ROOM)
+            .then(|| UpdatePeers(peers.iter().map(|p| p.name.clone()).collect()));
+        let peers = RoomPeers {
             room: room.to_owned(),
             peers,
-        }
+        };
+        (names, peers)
     }
 
-    /// Sends one socket the member list of a room it joined while already listed there.
+    /// Sends one socket the member lists of a room it joined while already listed there.
     fn send_peers_to<A: Adapter>(&self, s: &SocketRef<A>, room: &str) {
-        let peers = self.peers(room);
-        if room == DEFAULT_ROOM {
-            emit(
-                s,
-                &UpdatePeers(peers.peers.iter().map(|p| p.name.clone()).collect()),
-            );
+        let (names, peers) = self.peer_lists(room);
+        if let Some(names) = names {
+            emit(s, &names);
         }
         emit(s, &peers);
     }
