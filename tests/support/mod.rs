@@ -375,8 +375,7 @@ impl Client {
 
     /// Says something in a room (or, with `to`, to a person).
     pub async fn say_in(&mut self, room: &str, text: &str) -> Result<u64, ChatError> {
-        self.next_client_id += 1;
-        let cid = format!("{}-{}", self.name, self.next_client_id);
+        let cid = self.fresh_client_id();
         self.request(
             "message",
             serde_json::json!({ "text": text, "clientId": cid, "room": room }),
@@ -385,8 +384,7 @@ impl Client {
     }
 
     pub async fn dm(&mut self, to: &str, text: &str) -> Result<u64, ChatError> {
-        self.next_client_id += 1;
-        let cid = format!("{}-{}", self.name, self.next_client_id);
+        let cid = self.fresh_client_id();
         self.request(
             "message",
             serde_json::json!({ "text": text, "clientId": cid, "to": to }),
@@ -419,9 +417,14 @@ impl Client {
 
     /// Sends a message with a fresh client id and waits for the server's answer.
     pub async fn say(&mut self, text: &str) -> Result<u64, ChatError> {
-        self.next_client_id += 1;
-        let cid = format!("{}-{}", self.name, self.next_client_id);
+        let cid = self.fresh_client_id();
         self.say_with_id(text, &cid).await.expect("still connected")
+    }
+
+    /// A client id this client has not used yet.
+    fn fresh_client_id(&mut self) -> String {
+        self.next_client_id += 1;
+        format!("{}-{}", self.name, self.next_client_id)
     }
 
     /// Sends a message with the given client id; `None` when the link dropped before the ack.
