@@ -179,7 +179,7 @@ async fn connect_once(
                 match action {
                     Action::Send(reply) => link.send(reply),
                     Action::Joined => {
-                        if chat.status.get_untracked() != Status::Connecting || was_lost {
+                        if was_lost {
                             flash_back_online(chat);
                         }
                         chat.status.set(Status::Online);
