@@ -98,6 +98,8 @@ async fn run(chat: Chat, mut woken: UnboundedReceiver<Command>) {
         {
             End::Stopped => return,
             End::Upgrade => {
+                // Not a loss: the polling session worked, only the transport changes.
+                attempt = 0;
                 transport = Transport::WebSocket;
                 continue;
             }
