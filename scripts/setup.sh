@@ -46,13 +46,20 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ]; then
   echo "$lock_sum" > "$stamp"
 fi
 
-if [ ! -x /usr/bin/chromium ]; then
-  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-    say "installing Debian chromium for the browser tests"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    say "warning: /usr/bin/chromium is missing; install Debian's chromium for the browser tests"
+# Debian packages: chromium for the browser tests, redis-server for the multi-node tests
+# (each test starts its own on a free loopback port; none runs as a service).
+apt_updated=
+apt_install() { # command-to-check package purpose
+  if ! command -v "$1" >/dev/null; then
+    if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+      say "installing Debian $2 for $3"
+      [ -n "$apt_updated" ] || { apt-get update -qq; apt_updated=1; }
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+    else
+      say "warning: $1 is missing; install Debian's $2 for $3"
+    fi
   fi
-fi
+}
+apt_install /usr/bin/chromium chromium "the browser tests"
+apt_install redis-server redis-server "the multi-node tests"
 say "ready"

@@ -27,8 +27,10 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use super::config::ChatSection;
 use super::guard::{ConnectionLimit, Guard, Verdict, peer_ip};
 use super::lock;
+use super::metrics::Metrics;
 use super::names::NameRegistry;
 use super::presence::Presence;
+use super::roster::Roster;
 use super::store::{Directory, Entry, MessageLog, StoreError};
 use crate::protocol::{
     Auth, ChatError, DEFAULT_ROOM, ErrorCode, History, JoinRoom, LeaveRoom, MessageAck,
@@ -49,8 +51,12 @@ struct Inner {
     rooms: Mutex<BTreeSet<String>>,
     log: Arc<dyn MessageLog>,
     directory: Arc<dyn Directory>,
+    /// Everyone's member lists, across nodes.
+    roster: Arc<dyn Roster>,
+    metrics: Metrics,
     /// Serialises first-time naming of a token, so two tabs opening at once get one name.
     naming: tokio::sync::Mutex<()>,
+    /// Rooms whose member list changed on this node, to publish to the roster.
     dirty_rooms: Mutex<HashSet<String>>,
     peers_changed: Notify,
     /// When someone's last connection left a room: a return within [`LEFT_GRACE`] (a reload,
@@ -101,6 +107,8 @@ const NOTICES_PER_ROUND: usize = 3;
 const LEFT_GRACE: Duration = Duration::from_secs(3);
 /// Shortest gap between two typing signals relayed for one connection.
 const TYPING_GAP: Duration = Duration::from_millis(1000);
+/// Names tried for a new person before giving up (only a shared directory can refuse one).
+const NAMING_ATTEMPTS: usize = 8;
 
 /// When this connection last had a typing signal relayed.
 #[derive(Debug, Clone, Default)]
@@ -121,6 +129,8 @@ impl Chat {
     pub async fn new(
         log: Arc<dyn MessageLog>,
         directory: Arc<dyn Directory>,
+        roster: Arc<dyn Roster>,
+        metrics: Metrics,
         guard: Guard,
         config: ChatSection,
     ) -> Result<Self, StoreError> {
@@ -136,6 +146,8 @@ impl Chat {
             rooms: Mutex::new(rooms),
             log,
             directory,
+            roster,
+            metrics,
             naming: tokio::sync::Mutex::new(()),
             dirty_rooms: Mutex::new(HashSet::new()),
             peers_changed: Notify::new(),
@@ -146,9 +158,12 @@ impl Chat {
         })))
     }
 
-    /// Registers the handlers on the main namespace.
-    pub fn attach(io: &SocketIo) {
-        io.ns("/", on_connect.with(admit));
+    /// Registers the handlers on the main namespace. With a remote adapter the result is a
+    /// future to await (it subscribes to the other nodes).
+    pub fn attach<A: Adapter + socketioxide_core::adapter::DefinedAdapter>(
+        io: &SocketIo<A>,
+    ) -> A::InitRes {
+        io.ns("/", on_connect::<A>.with(admit::<A>))
     }
 
     /// Makes the message log durable and compact; call after the last socket closed.
@@ -156,87 +171,170 @@ impl Chat {
         self.0.log.checkpoint().await
     }
 
-    /// Marks a room's member list as changed; [`Chat::sync_peers`] sends it out.
+    /// Marks a room's member list on this node as changed; [`Chat::sync_peers`] publishes it.
     fn touch(&self, room: &str) {
         lock(&self.0.dirty_rooms).insert(room.to_owned());
         self.0.peers_changed.notify_one();
     }
 
-    /// Broadcasts every new message, in the order the log committed them (so in id order per
-    /// room): a room's messages to its members, a direct message to its two people. Runs
-    /// until dropped; must be stopped before `SocketIo::close`.
-    pub async fn fan_out(self, io: SocketIo, mut committed: UnboundedReceiver<NewMessage>) {
+    /// Delivers every new message to this node's clients, in the order the log committed them
+    /// (so in id order per room): a room's messages to its members, a direct message to its
+    /// two people. `committed` is the log's feed; with several nodes it carries every node's
+    /// messages, so each node delivers locally. Runs until dropped; must be stopped before
+    /// `SocketIo::close`.
+    pub async fn fan_out<A: Adapter>(
+        self,
+        io: SocketIo<A>,
+        mut committed: UnboundedReceiver<NewMessage>,
+    ) {
         while let Some(message) = committed.recv().await {
             let audience = match dm_parties(&message.room) {
                 Some((a, b)) => vec![user_room(a), user_room(b)],
                 None => vec![message.room.clone()],
             };
-            if let Err(e) = io.to(audience).emit(NewMessage::NAME, &message).await {
+            if let Err(e) = io
+                .local()
+                .to(audience)
+                .emit(NewMessage::NAME, &message)
+                .await
+            {
                 // A full queue means that client stopped reading. Sending the room's member
                 // list finds and drops whoever still cannot take it; the rest resync.
                 tracing::warn!(room = %message.room, error = %e, "broadcast incomplete");
-                if matches!(&e, BroadcastError::Socket(errors)
-                    if errors.iter().any(|e| matches!(e, SocketError::InternalChannelFull)))
-                {
-                    self.touch(&message.room);
+                self.0.metrics.broadcast_error();
+                if let BroadcastError::Socket(errors) = &e {
+                    self.0.metrics.dropped(errors.len() as u64);
+                    if errors
+                        .iter()
+                        .any(|e| matches!(e, SocketError::InternalChannelFull))
+                    {
+                        self.touch(&message.room);
+                    }
                 }
             }
         }
     }
 
-    /// Sends the member lists of changed rooms, at most once per `peer-update-interval` per
-    /// round, so N joins in one interval cost one broadcast instead of N. Runs until
+    /// Keeps every client's member lists true, at most one round per `peer-update-interval`,
+    /// so N joins in one interval cost one list per member instead of N: publishes the rooms
+    /// that changed on this node to the roster, then sends the lists of the rooms that changed
+    /// anywhere (`changed`, from the roster) to this node's clients, then the round's
+    /// join/leave notices. What fails (Redis away) is tried again next round. Runs until
     /// dropped; must be stopped before `SocketIo::close`.
-    pub async fn sync_peers(self, io: SocketIo) {
+    pub async fn sync_peers<A: Adapter>(
+        self,
+        io: SocketIo<A>,
+        mut changed: UnboundedReceiver<String>,
+    ) {
+        let mut stale: HashSet<String> = HashSet::new();
         loop {
-            self.0.peers_changed.notified().await;
+            let idle = stale.is_empty() && lock(&self.0.dirty_rooms).is_empty();
+            if idle {
+                tokio::select! {
+                    () = self.0.peers_changed.notified() => {}
+                    room = changed.recv() => match room {
+                        Some(room) => { stale.insert(room); }
+                        None => return,
+                    },
+                }
+            }
+            let mut notices = Vec::new();
             let rooms: Vec<String> = lock(&self.0.dirty_rooms).drain().collect();
             for room in rooms {
-                let (names, peers) = self.peer_lists(&room);
-                if let Some(names) = names {
-                    send_state(&io, &room, &names).await;
+                let members = self.local_members(&room);
+                if let Err(e) = self.0.roster.publish(&room, members).await {
+                    tracing::warn!(%room, error = %e, "member list not published; will retry");
+                    lock(&self.0.dirty_rooms).insert(room);
+                    continue;
                 }
-                send_state(&io, &room, &peers).await;
-                let notices = lock(&self.0.pending_notices)
-                    .remove(&room)
-                    .unwrap_or_default();
-                for notice in summarize(notices) {
-                    if let Err(e) = io.to(room.clone()).emit(Notice::NAME, &notice).await {
-                        tracing::debug!(%room, error = %e, "notice broadcast incomplete");
+                if let Some(pending) = lock(&self.0.pending_notices).remove(&room) {
+                    notices.extend(summarize(pending));
+                }
+            }
+            while let Ok(room) = changed.try_recv() {
+                stale.insert(room);
+            }
+            for room in std::mem::take(&mut stale) {
+                match self.0.roster.members(&room).await {
+                    Ok(peers) => {
+                        let (names, peers) = peer_lists(&room, peers);
+                        if let Some(names) = names {
+                            self.send_state(&io, &room, &names).await;
+                        }
+                        self.send_state(&io, &room, &peers).await;
+                    }
+                    Err(e) => {
+                        tracing::warn!(%room, error = %e, "member list not read; will retry");
+                        stale.insert(room);
                     }
                 }
+            }
+            for notice in notices {
+                let room = notice.room.clone();
+                broadcast(&io, &self.0.metrics, vec![room], &notice).await;
             }
             tokio::time::sleep(self.0.config.peer_update_interval()).await;
         }
     }
 
-    /// A room's member lists as sent: `room-peers` always, and the tutorial's `update-peers`
-    /// (names only) for `general`.
-    fn peer_lists(&self, room: &str) -> (Option<UpdatePeers>, RoomPeers) {
-        let peers: Vec<Peer> = lock(&self.0.presence)
+    /// This node's members of `room`, in the order they joined.
+    fn local_members(&self, room: &str) -> Vec<Peer> {
+        lock(&self.0.presence)
             .members(room)
             .into_iter()
             .map(|(id, name)| Peer {
                 id: id.to_string(),
                 name,
             })
-            .collect();
-        let names = (room == DEFAULT_ROOM)
-            .then(|| UpdatePeers(peers.iter().map(|p| p.name.clone()).collect()));
-        let peers = RoomPeers {
-            room: room.to_owned(),
-            peers,
-        };
-        (names, peers)
+            .collect()
     }
 
     /// Sends one socket the member lists of a room it joined while already listed there.
-    fn send_peers_to<A: Adapter>(&self, s: &SocketRef<A>, room: &str) {
-        let (names, peers) = self.peer_lists(room);
-        if let Some(names) = names {
-            emit(s, &names);
+    async fn send_peers_to<A: Adapter>(&self, s: &SocketRef<A>, room: &str) {
+        match self.0.roster.members(room).await {
+            Ok(peers) => {
+                let (names, peers) = peer_lists(room, peers);
+                if let Some(names) = names {
+                    emit(s, &names);
+                }
+                emit(s, &peers);
+            }
+            // The next sync round of the room sends it.
+            Err(e) => tracing::warn!(sid = %s.id, error = %e, "member list not read"),
         }
-        emit(s, &peers);
+    }
+
+    /// Sends a whole-state event (a member list) to this node's members of a room. Being the
+    /// whole state, it may be sent again: when some clients' queues were full, every member
+    /// gets it individually, and a client whose queue is still full is asked to disconnect.
+    /// (socketioxide refuses that while the queue is full; such a client is dropped at its
+    /// next heartbeat, which cannot be queued either, and comes back to a fresh state rather
+    /// than keep a stale one.)
+    async fn send_state<E: WireEvent, A: Adapter>(&self, io: &SocketIo<A>, room: &str, state: &E) {
+        match io.local().to(room.to_owned()).emit(E::NAME, state).await {
+            Ok(()) => {}
+            Err(BroadcastError::Socket(errors))
+                if errors
+                    .iter()
+                    .any(|e| matches!(e, SocketError::InternalChannelFull)) =>
+            {
+                self.0.metrics.dropped(errors.len() as u64);
+                for s in io.local().to(room.to_owned()).sockets() {
+                    if let Err(SendError::Socket(SocketError::InternalChannelFull)) =
+                        s.emit(E::NAME, state)
+                    {
+                        tracing::warn!(sid = %s.id, "slow reader disconnected");
+                        if let Err(e) = s.disconnect() {
+                            tracing::debug!(error = %e, "disconnect of a slow reader failed");
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                self.0.metrics.broadcast_error();
+                tracing::debug!(room, error = %e, "state broadcast incomplete");
+            }
+        }
     }
 
     fn notice(&self, room: &str, member: &Member, kind: NoticeKind) -> Notice {
@@ -278,37 +376,53 @@ impl Chat {
         });
     }
 
-    fn room_list(&self) -> RoomList {
-        RoomList {
-            rooms: lock(&self.0.rooms).iter().cloned().collect(),
-        }
+    /// Every public room, from the directory (other nodes may have created some).
+    async fn room_list(&self) -> Result<RoomList, StoreError> {
+        let mut rooms: BTreeSet<String> = self.0.directory.rooms().await?.into_iter().collect();
+        rooms.insert(DEFAULT_ROOM.to_owned());
+        lock(&self.0.rooms).extend(rooms.iter().cloned());
+        Ok(RoomList {
+            rooms: rooms.into_iter().collect(),
+        })
     }
 
     /// The name that goes with a token's identity: remembered, or new and remembered.
     async fn name_for(&self, user: &str) -> Result<String, StoreError> {
         let _one_at_a_time = self.0.naming.lock().await;
-        if let Some(name) = self.0.directory.name_of(user).await? {
-            return Ok(name);
+        for _ in 0..NAMING_ATTEMPTS {
+            if let Some(name) = self.0.directory.name_of(user).await? {
+                return Ok(name);
+            }
+            let name = lock(&self.0.names).assign(&mut rand::rng());
+            match self.0.directory.remember(user, &name).await {
+                Ok(()) => return Ok(name),
+                // Given on another node meanwhile: it stays reserved here too; ask again.
+                Err(StoreError::Taken(name)) => {
+                    tracing::debug!(%name, "name taken elsewhere; trying another");
+                }
+                Err(e) => {
+                    lock(&self.0.names).release(&name);
+                    return Err(e);
+                }
+            }
         }
-        let name = lock(&self.0.names).assign(&mut rand::rng());
-        if let Err(e) = self.0.directory.remember(user, &name).await {
-            lock(&self.0.names).release(&name);
-            return Err(e);
-        }
-        Ok(name)
+        Err(StoreError::Unavailable("no free name found".into()))
     }
 
     /// Makes a public room exist; tells everyone when it is new.
-    async fn create_room(&self, io: &SocketIo, room: &str) -> Result<(), StoreError> {
+    async fn create_room<A: Adapter>(
+        &self,
+        io: &SocketIo<A>,
+        room: &str,
+    ) -> Result<(), StoreError> {
         if lock(&self.0.rooms).contains(room) {
             return Ok(());
         }
-        self.0.directory.add_room(room).await?;
-        if lock(&self.0.rooms).insert(room.to_owned()) {
-            let list = self.room_list();
-            if let Err(e) = io.emit(RoomList::NAME, &list).await {
-                tracing::debug!(error = %e, "room list broadcast incomplete");
-            }
+        let added = self.0.directory.add_room(room).await?;
+        lock(&self.0.rooms).insert(room.to_owned());
+        if added {
+            let list = self.room_list().await?;
+            broadcast(io, &self.0.metrics, Vec::new(), &list).await;
         }
         Ok(())
     }
@@ -402,8 +516,8 @@ fn not_yours(room: &str) -> ChatError {
 
 /// Runs before the server confirms the connection (`40`): reads the client's identity and
 /// registers the handlers, so they are in place before the client can send anything.
-async fn admit(
-    s: SocketRef,
+async fn admit<A: Adapter>(
+    s: SocketRef<A>,
     State(chat): State<Chat>,
     TryData(auth): TryData<Auth>,
 ) -> Result<(), Refusal> {
@@ -441,23 +555,29 @@ async fn admit(
     if let Some(ip) = member.ip {
         chat.0.guard.connected(ip);
     }
+    chat.0.metrics.connected();
+    s.extensions.insert(chat.0.metrics.clone());
     s.extensions.insert(member);
     s.extensions.insert(Resume(auth.last_seen));
     s.extensions
         .insert(Limit(Arc::new(Mutex::new(ConnectionLimit::new(
             &chat.0.config,
         )))));
-    s.on(SendMessage::NAME, on_message);
-    s.on(Resync::NAME, on_resync);
-    s.on(JoinRoom::NAME, on_join);
-    s.on(LeaveRoom::NAME, on_leave);
-    s.on(TypingIn::NAME, on_typing);
-    s.on_fallback(on_unknown_event);
-    s.on_disconnect(on_disconnect);
+    s.on(SendMessage::NAME, on_message::<A>);
+    s.on(Resync::NAME, on_resync::<A>);
+    s.on(JoinRoom::NAME, on_join::<A>);
+    s.on(LeaveRoom::NAME, on_leave::<A>);
+    s.on(TypingIn::NAME, on_typing::<A>);
+    s.on_fallback(on_unknown_event::<A>);
+    s.on_disconnect(on_disconnect::<A>);
     Ok(())
 }
 
-async fn on_connect(s: SocketRef, State(chat): State<Chat>, Extension(member): Extension<Member>) {
+async fn on_connect<A: Adapter>(
+    s: SocketRef<A>,
+    State(chat): State<Chat>,
+    Extension(member): Extension<Member>,
+) {
     s.join([DEFAULT_ROOM.to_owned(), user_room(&member.id)]);
     tracing::info!(sid = %s.id, name = %member.name, "connected");
     emit(&s, &NameGenerated(member.name.to_string()));
@@ -468,8 +588,11 @@ async fn on_connect(s: SocketRef, State(chat): State<Chat>, Extension(member): E
             name: member.name.to_string(),
         },
     );
-    emit(&s, &chat.room_list());
-    enter(&chat, &s, &member, DEFAULT_ROOM);
+    match chat.room_list().await {
+        Ok(list) => emit(&s, &list),
+        Err(e) => tracing::warn!(sid = %s.id, error = %e, "room list not read"),
+    }
+    enter(&chat, &s, &member, DEFAULT_ROOM).await;
     let resume = s.extensions.remove::<Resume>();
     let after = resume.and_then(|r| r.0.get(DEFAULT_ROOM).copied());
     chat.send_history(&s, DEFAULT_ROOM, after).await;
@@ -477,7 +600,7 @@ async fn on_connect(s: SocketRef, State(chat): State<Chat>, Extension(member): E
 
 /// Counts a connection into a public room's presence, brings member lists up to date, and
 /// announces the arrival unless the person was there moments ago.
-fn enter<A: Adapter>(chat: &Chat, s: &SocketRef<A>, member: &Member, room: &str) {
+async fn enter<A: Adapter>(chat: &Chat, s: &SocketRef<A>, member: &Member, room: &str) {
     let arrived =
         lock(&chat.0.presence).join(room, member.id.clone(), s.id, member.name.to_string());
     if !s.connected() {
@@ -489,7 +612,7 @@ fn enter<A: Adapter>(chat: &Chat, s: &SocketRef<A>, member: &Member, room: &str)
     }
     if !arrived {
         // Another tab of someone already listed: only this tab needs the list.
-        chat.send_peers_to(s, room);
+        chat.send_peers_to(s, room).await;
         return;
     }
     chat.touch(room);
@@ -521,12 +644,12 @@ fn summarize(notices: Vec<Notice>) -> Vec<Notice> {
     summaries
 }
 
-async fn on_join(
-    s: SocketRef,
-    io: SocketIo,
+async fn on_join<A: Adapter>(
+    s: SocketRef<A>,
+    io: SocketIo<A>,
     State(chat): State<Chat>,
     Extension(member): Extension<Member>,
-    reply: Reply,
+    reply: Reply<A>,
     TryData(request): TryData<JoinRoom>,
 ) {
     let Some(reply) = reply.admit() else { return };
@@ -557,17 +680,17 @@ async fn on_join(
     }
     if !s.rooms().iter().any(|r| *r == room) {
         s.join(room.clone());
-        enter(&chat, &s, &member, &room);
+        enter(&chat, &s, &member, &room).await;
     }
     reply.ack(&serde_json::json!({ "ok": true, "room": room }));
     chat.send_history(&s, &room, request.after).await;
 }
 
-async fn on_leave(
-    s: SocketRef,
+async fn on_leave<A: Adapter>(
+    s: SocketRef<A>,
     State(chat): State<Chat>,
     Extension(member): Extension<Member>,
-    reply: Reply,
+    reply: Reply<A>,
     TryData(request): TryData<LeaveRoom>,
 ) {
     let Some(reply) = reply.admit() else { return };
@@ -593,11 +716,11 @@ async fn on_leave(
     reply.ack(&serde_json::json!({ "ok": true, "room": request.room }));
 }
 
-async fn on_message(
-    s: SocketRef,
+async fn on_message<A: Adapter>(
+    s: SocketRef<A>,
     State(chat): State<Chat>,
     Extension(member): Extension<Member>,
-    reply: Reply,
+    reply: Reply<A>,
     TryData(sent): TryData<SendMessage>,
 ) {
     let Some(reply) = reply.admit() else { return };
@@ -644,8 +767,14 @@ async fn on_message(
         text,
         client_id: sent.client_id(),
     };
+    let started = Instant::now();
     let stored = match chat.0.log.append(entry).await {
-        Ok(stored) => stored,
+        Ok(stored) => {
+            if !stored.duplicate {
+                chat.0.metrics.message_stored(started.elapsed());
+            }
+            stored
+        }
         Err(e) => {
             tracing::error!(sid = %s.id, error = %e, "message not stored");
             return reply.refuse(ChatError::new(
@@ -659,11 +788,11 @@ async fn on_message(
     reply.ack(&MessageAck::accepted(&stored.message));
 }
 
-async fn on_resync(
-    s: SocketRef,
+async fn on_resync<A: Adapter>(
+    s: SocketRef<A>,
     State(chat): State<Chat>,
     Extension(member): Extension<Member>,
-    reply: Reply,
+    reply: Reply<A>,
     TryData(request): TryData<Resync>,
 ) {
     let Some(reply) = reply.admit() else { return };
@@ -676,6 +805,7 @@ async fn on_resync(
     if !may_read(&s, &member, &request.room) {
         return reply.refuse(not_yours(&request.room));
     }
+    chat.0.metrics.resync();
     chat.send_history(&s, &request.room, Some(request.after))
         .await;
     reply.ack(&serde_json::json!({ "ok": true }));
@@ -684,8 +814,8 @@ async fn on_resync(
 /// Relays "typing…" to the others in the conversation, as a volatile event (a lost one just
 /// means the indicator shows a little later). At most one per [`TYPING_GAP`] per connection;
 /// the rest are dropped here, logged at trace level.
-async fn on_typing(
-    s: SocketRef,
+async fn on_typing<A: Adapter>(
+    s: SocketRef<A>,
     Extension(member): Extension<Member>,
     TryData(request): TryData<TypingIn>,
 ) {
@@ -721,7 +851,7 @@ async fn on_typing(
     }
 }
 
-async fn on_unknown_event(s: SocketRef, Event(event): Event, reply: Reply) {
+async fn on_unknown_event<A: Adapter>(s: SocketRef<A>, Event(event): Event, reply: Reply<A>) {
     let Some(reply) = reply.admit() else { return };
     tracing::debug!(sid = %s.id, %event, "unknown event");
     reply.refuse(ChatError::new(
@@ -730,10 +860,15 @@ async fn on_unknown_event(s: SocketRef, Event(event): Event, reply: Reply) {
     ));
 }
 
-async fn on_disconnect(s: SocketRef, State(chat): State<Chat>, reason: DisconnectReason) {
+async fn on_disconnect<A: Adapter>(
+    s: SocketRef<A>,
+    State(chat): State<Chat>,
+    reason: DisconnectReason,
+) {
     let Some(member) = s.extensions.get::<Member>() else {
         return;
     };
+    chat.0.metrics.disconnected();
     if member.anonymous {
         lock(&chat.0.names).release(&member.name);
     }
@@ -754,36 +889,48 @@ async fn on_disconnect(s: SocketRef, State(chat): State<Chat>, reason: Disconnec
 /// Sends a typed event to one socket; a failure is logged with the socket and event.
 fn emit<E: WireEvent, A: Adapter>(s: &SocketRef<A>, event: &E) {
     if let Err(e) = s.emit(E::NAME, event) {
+        if let Some(metrics) = s.extensions.get::<Metrics>() {
+            metrics.dropped(1);
+        }
         tracing::warn!(sid = %s.id, event = E::NAME, error = %e, "emit failed");
     }
 }
 
-/// Broadcasts a whole-state event (a member list) to a room. Being the whole state, it may be
-/// sent again: when some clients' queues were full, every member gets it individually, and a
-/// client whose queue is still full is asked to disconnect. (socketioxide refuses that while
-/// the queue is full; such a client is dropped at its next heartbeat, which cannot be queued
-/// either, and comes back to a fresh state rather than keep a stale one.)
-async fn send_state<E: WireEvent>(io: &SocketIo, room: &str, state: &E) {
-    match io.to(room.to_owned()).emit(E::NAME, state).await {
-        Ok(()) => {}
-        Err(BroadcastError::Socket(errors))
-            if errors
-                .iter()
-                .any(|e| matches!(e, SocketError::InternalChannelFull)) =>
-        {
-            for s in io.to(room.to_owned()).sockets() {
-                if let Err(SendError::Socket(SocketError::InternalChannelFull)) =
-                    s.emit(E::NAME, state)
-                {
-                    tracing::warn!(sid = %s.id, "slow reader disconnected");
-                    if let Err(e) = s.disconnect() {
-                        tracing::debug!(error = %e, "disconnect of a slow reader failed");
-                    }
-                }
-            }
+/// Broadcasts an event to `rooms` (everyone when empty) on every node. When the other nodes
+/// cannot be reached (Redis away), this node's clients still get it.
+async fn broadcast<E: WireEvent, A: Adapter>(
+    io: &SocketIo<A>,
+    metrics: &Metrics,
+    rooms: Vec<String>,
+    event: &E,
+) {
+    let sent = io.to(rooms.clone()).emit(E::NAME, event).await;
+    let sent = match sent {
+        Err(BroadcastError::Adapter(e)) => {
+            tracing::warn!(event = E::NAME, error = %e, "other nodes unreachable; sent here only");
+            io.local().to(rooms).emit(E::NAME, event).await
         }
-        Err(e) => tracing::debug!(room, error = %e, "state broadcast incomplete"),
+        other => other,
+    };
+    if let Err(e) = sent {
+        metrics.broadcast_error();
+        if let BroadcastError::Socket(errors) = &e {
+            metrics.dropped(errors.len() as u64);
+        }
+        tracing::debug!(event = E::NAME, error = %e, "broadcast incomplete");
     }
+}
+
+/// A room's member lists as sent: `room-peers` always, and the tutorial's `update-peers`
+/// (names only) for `general`.
+fn peer_lists(room: &str, peers: Vec<Peer>) -> (Option<UpdatePeers>, RoomPeers) {
+    let names =
+        (room == DEFAULT_ROOM).then(|| UpdatePeers(peers.iter().map(|p| p.name.clone()).collect()));
+    let peers = RoomPeers {
+        room: room.to_owned(),
+        peers,
+    };
+    (names, peers)
 }
 
 /// Answers an event: with an ack when the client sent an ack id, otherwise with a
@@ -855,6 +1002,9 @@ impl<A: Adapter> Reply<A> {
 
     fn answer_refusal(self, error: ChatError, verdict: Verdict) {
         tracing::debug!(sid = %self.socket.id, code = ?error.code, "refused");
+        if let Some(metrics) = self.socket.extensions.get::<Metrics>() {
+            metrics.refused();
+        }
         let socket = self.socket.clone();
         if self.wants_ack {
             self.send_ack(&MessageAck::refused(error));

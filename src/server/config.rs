@@ -98,6 +98,22 @@ pub struct ChatSection {
     /// Origins allowed to open the chat besides the page's own (`https://chat.example`).
     /// Requests without an Origin header (non-browser clients) are always allowed.
     pub allowed_origins: Vec<String>,
+    /// Redis shared by several nodes of one chat (`redis://127.0.0.1:6379`); empty runs one
+    /// self-contained process. When set, messages, names, rooms and presence live in Redis
+    /// (SQLite is not used) and broadcasts reach every node. Redis must persist (AOF).
+    pub redis_url: String,
+    /// Milliseconds after its last heartbeat that a node (killed, cut off) counts as gone and
+    /// its people leave everyone's member lists. Only with `redis-url`.
+    pub node_ttl_ms: u64,
+    /// `text` (for people) or `json` (one object per line, for log collectors).
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,6 +142,9 @@ impl Default for ChatSection {
             max_connections_per_ip: 50,
             handshakes_per_minute_per_ip: 120,
             allowed_origins: Vec::new(),
+            redis_url: String::new(),
+            node_ttl_ms: 5_000,
+            log_format: LogFormat::Text,
         }
     }
 }
@@ -142,6 +161,13 @@ impl ChatSection {
     }
     pub fn peer_update_interval(&self) -> Duration {
         Duration::from_millis(self.peer_update_interval_ms)
+    }
+    pub fn node_ttl(&self) -> Duration {
+        Duration::from_millis(self.node_ttl_ms)
+    }
+    /// The Redis URL when several nodes share one chat.
+    pub fn redis(&self) -> Option<&str> {
+        Some(self.redis_url.trim()).filter(|url| !url.is_empty())
     }
 }
 

@@ -4,9 +4,12 @@
 pub mod config;
 
 mod chat;
+mod cluster;
 mod guard;
+mod metrics;
 mod names;
 mod presence;
+mod roster;
 mod site;
 mod store;
 
@@ -16,15 +19,20 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use axum::serve::ListenerExt;
-use socketioxide::SocketIo;
+use futures::future::BoxFuture;
+use socketioxide::{SocketIo, SocketIoBuilder};
 use tokio::net::TcpListener;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
 pub use config::{Config, ConfigError};
 
-use crate::protocol::MAX_PAYLOAD_BYTES;
+use crate::protocol::{DEFAULT_ROOM, MAX_PAYLOAD_BYTES, NewMessage};
 use chat::Chat;
-use config::Storage;
+use cluster::{FeedReader, RedisProbe, RedisRoster, RedisStore};
+use config::{LogFormat, Storage};
+use metrics::{Metrics, Probe};
+use roster::LocalRoster;
 use store::{Directory, MemoryDirectory, MemoryLog, MessageLog, SqliteStore, StoreError};
 
 /// Why the server could not start or keep serving.
@@ -53,9 +61,16 @@ pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, 
 
 /// The binary's entry point: load config, listen, serve until SIGINT/SIGTERM.
 pub async fn main() -> ExitCode {
-    init_tracing();
+    let config = match Config::load() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    init_tracing(config.chat.log_format);
     let result = async {
-        let server = Server::bind(Config::load()?).await?;
+        let server = Server::bind(config).await?;
         tracing::info!("listening on http://{}", server.local_addr());
         server.serve(shutdown_signal()).await
     };
@@ -72,10 +87,43 @@ pub async fn main() -> ExitCode {
 pub struct Server {
     listener: TcpListener,
     router: axum::Router,
-    io: SocketIo,
     chat: Chat,
-    peer_sync: JoinHandle<()>,
-    fan_out: JoinHandle<()>,
+    /// Background work (fan-out, member lists, the shared feed, heartbeats), stopped first.
+    tasks: Vec<JoinHandle<()>>,
+    /// Takes this node out of the shared presence at once (several nodes only).
+    roster: Option<Arc<RedisRoster>>,
+    /// Closes every socket (the adapter's type is erased here).
+    close: Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>,
+}
+
+/// The feeds a chat is wired with: new messages to deliver, rooms whose member list changed.
+struct Channels {
+    messages: (UnboundedSender<NewMessage>, UnboundedReceiver<NewMessage>),
+    rooms: (UnboundedSender<String>, UnboundedReceiver<String>),
+}
+
+/// Checks that the message store answers, for `/readyz`.
+struct StorageProbe(Arc<dyn MessageLog>);
+
+impl Probe for StorageProbe {
+    fn name(&self) -> &'static str {
+        "storage"
+    }
+    fn check(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move { self.0.recent(DEFAULT_ROOM, 1).await.map(|_| ()) })
+    }
+}
+
+fn socket_io(config: &Config, chat: &Chat) -> SocketIoBuilder {
+    SocketIo::builder()
+        .with_state(chat.clone())
+        .ping_interval(config.chat.ping_interval())
+        .ping_timeout(config.chat.ping_timeout())
+        .connect_timeout(config.chat.connect_timeout())
+        .max_buffer_size(config.chat.max_buffer_size)
+        .max_payload(MAX_PAYLOAD_BYTES)
+        .ws_max_message_size(MAX_PAYLOAD_BYTES as usize)
+        .ws_max_frame_size(MAX_PAYLOAD_BYTES as usize)
 }
 
 impl Server {
@@ -84,47 +132,29 @@ impl Server {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| ServerError::Bind { addr, source })?;
-
-        let (feed, fed) = tokio::sync::mpsc::unbounded_channel();
-        let (log, identities): (Arc<dyn MessageLog>, Arc<dyn Directory>) = match config.chat.storage
-        {
-            Storage::Sqlite => {
-                let store = SqliteStore::open(&config.chat.database, config.chat.fsync, feed)?;
-                let store = Arc::new(store);
-                (store.clone(), store)
-            }
-            Storage::Memory => (
-                Arc::new(MemoryLog::new(config.chat.history_len, feed)),
-                Arc::new(MemoryDirectory::default()),
-            ),
-        };
+        let metrics = Metrics::default();
         let guard = guard::Guard::new(&config.chat);
-        let chat = Chat::new(log, identities, guard.clone(), config.chat.clone()).await?;
-        let (layer, io) = SocketIo::builder()
-            .with_state(chat.clone())
-            .ping_interval(config.chat.ping_interval())
-            .ping_timeout(config.chat.ping_timeout())
-            .connect_timeout(config.chat.connect_timeout())
-            .max_buffer_size(config.chat.max_buffer_size)
-            .max_payload(MAX_PAYLOAD_BYTES)
-            .ws_max_message_size(MAX_PAYLOAD_BYTES as usize)
-            .ws_max_frame_size(MAX_PAYLOAD_BYTES as usize)
-            .build_layer();
-        Chat::attach(&io);
-        let peer_sync = tokio::spawn(chat.clone().sync_peers(io.clone()));
-        tokio::spawn(return_freed_memory());
-        let fan_out = tokio::spawn(chat.clone().fan_out(io.clone(), fed));
-
-        let router = site::router(&config.leptos_options())
-            .layer(layer)
+        let channels = Channels {
+            messages: unbounded_channel(),
+            rooms: unbounded_channel(),
+        };
+        let wired = match config.chat.redis() {
+            None => single(&config, &guard, &metrics, channels).await?,
+            Some(url) => clustered(url, &config, &guard, &metrics, channels).await?,
+        };
+        let mut tasks = wired.tasks;
+        tasks.push(tokio::spawn(return_freed_memory()));
+        let router =
+            site::router(&config.leptos_options()).merge(metrics::router(metrics, wired.probes));
+        let router = (wired.with_socket_io)(router)
             .layer(axum::middleware::from_fn_with_state(guard, guard::guard));
         Ok(Server {
             listener,
             router,
-            io,
-            chat,
-            peer_sync,
-            fan_out,
+            chat: wired.chat,
+            tasks,
+            roster: wired.roster,
+            close: wired.close,
         })
     }
 
@@ -142,10 +172,10 @@ impl Server {
         let Server {
             listener,
             router,
-            io,
             chat,
-            peer_sync,
-            fan_out,
+            tasks,
+            roster,
+            close,
         } = self;
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         // Chat frames are small and latency-bound: send them at once, not after Nagle's delay.
@@ -159,9 +189,13 @@ impl Server {
                 shutdown.await;
                 tracing::info!("shutting down: closing every connection");
                 // These tasks broadcast through `io`, which must not be used after close.
-                peer_sync.abort();
-                fan_out.abort();
-                io.close().await;
+                for task in tasks {
+                    task.abort();
+                }
+                if let Some(roster) = roster {
+                    roster.retire().await;
+                }
+                close().await;
             })
             .await
             .map_err(ServerError::Serve)?;
@@ -169,6 +203,130 @@ impl Server {
         tracing::info!("stopped cleanly");
         Ok(())
     }
+}
+
+/// A chat wired to its storage and its Socket.IO server, not yet serving.
+struct Wired {
+    chat: Chat,
+    probes: Vec<Arc<dyn Probe>>,
+    tasks: Vec<JoinHandle<()>>,
+    roster: Option<Arc<RedisRoster>>,
+    close: Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>,
+    /// Puts the Socket.IO layer on the router.
+    with_socket_io: Box<dyn FnOnce(axum::Router) -> axum::Router + Send>,
+}
+
+/// One self-contained process: SQLite (or memory), presence in this process.
+async fn single(
+    config: &Config,
+    guard: &guard::Guard,
+    metrics: &Metrics,
+    channels: Channels,
+) -> Result<Wired, ServerError> {
+    let (feed, fed) = channels.messages;
+    let (changes, changed) = channels.rooms;
+    let (log, identities): (Arc<dyn MessageLog>, Arc<dyn Directory>) = match config.chat.storage {
+        Storage::Sqlite => {
+            let store = SqliteStore::open(&config.chat.database, config.chat.fsync, feed)?;
+            let store = Arc::new(store);
+            (store.clone(), store)
+        }
+        Storage::Memory => (
+            Arc::new(MemoryLog::new(config.chat.history_len, feed)),
+            Arc::new(MemoryDirectory::default()),
+        ),
+    };
+    let probes: Vec<Arc<dyn Probe>> = vec![Arc::new(StorageProbe(log.clone()))];
+    let roster = Arc::new(LocalRoster::new(changes));
+    let chat = Chat::new(
+        log,
+        identities,
+        roster,
+        metrics.clone(),
+        guard.clone(),
+        config.chat.clone(),
+    )
+    .await?;
+    let (layer, io) = socket_io(config, &chat).build_layer();
+    Chat::attach(&io);
+    let tasks = vec![
+        tokio::spawn(chat.clone().sync_peers(io.clone(), changed)),
+        tokio::spawn(chat.clone().fan_out(io.clone(), fed)),
+    ];
+    Ok(Wired {
+        chat,
+        probes,
+        tasks,
+        roster: None,
+        close: Box::new(move || Box::pin(async move { io.close().await })),
+        with_socket_io: Box::new(move |router| router.layer(layer)),
+    })
+}
+
+/// One node of several sharing the Redis at `url`: messages, names, rooms and presence in
+/// Redis, broadcasts through socketioxide's Redis adapter (see [`cluster`]).
+async fn clustered(
+    url: &str,
+    config: &Config,
+    guard: &guard::Guard,
+    metrics: &Metrics,
+    channels: Channels,
+) -> Result<Wired, ServerError> {
+    use socketioxide_redis::{FredAdapter, RedisAdapterCtr};
+    let (feed, fed) = channels.messages;
+    let (changes, changed) = channels.rooms;
+    let client = cluster::client(url).await?;
+    let store = Arc::new(RedisStore::new(client.clone()));
+    let roster = Arc::new(RedisRoster::new(
+        client.clone(),
+        config.chat.node_ttl(),
+        metrics.clone(),
+    ));
+    // Its own connection: a blocking read would hold up every other command on a shared one.
+    let reader = FeedReader {
+        client: cluster::client(url).await?,
+        messages: feed,
+        rooms: changes,
+    };
+    let start = reader.start_id().await?;
+    let probes: Vec<Arc<dyn Probe>> = vec![
+        Arc::new(StorageProbe(store.clone())),
+        Arc::new(RedisProbe {
+            client,
+            metrics: metrics.clone(),
+        }),
+    ];
+    let chat = Chat::new(
+        store.clone(),
+        store,
+        roster.clone(),
+        metrics.clone(),
+        guard.clone(),
+        config.chat.clone(),
+    )
+    .await?;
+    let adapter = RedisAdapterCtr::new_with_fred(cluster::subscriber(url)?)
+        .await
+        .map_err(cluster::unavailable)?;
+    let (layer, io) = socket_io(config, &chat)
+        .with_adapter::<FredAdapter<_>>(adapter)
+        .build_layer();
+    Chat::attach(&io).await.map_err(cluster::unavailable)?;
+    tracing::info!(node = roster.node(), "joined the cluster on {url}");
+    let tasks = vec![
+        tokio::spawn(reader.run(start)),
+        tokio::spawn(roster.clone().heartbeat()),
+        tokio::spawn(chat.clone().sync_peers(io.clone(), changed)),
+        tokio::spawn(chat.clone().fan_out(io.clone(), fed)),
+    ];
+    Ok(Wired {
+        chat,
+        probes,
+        tasks,
+        roster: Some(roster),
+        close: Box::new(move || Box::pin(async move { io.close().await })),
+        with_socket_io: Box::new(move |router| router.layer(layer)),
+    })
 }
 
 /// glibc's allocator keeps memory freed by many threads (a burst of connections that left)
@@ -212,11 +370,16 @@ async fn shutdown_signal() {
     }
 }
 
-fn init_tracing() {
+/// Logs to stdout, filtered by `RUST_LOG` (default `info`), as text or one JSON object per line.
+fn init_tracing(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
     // A second init (tests start several servers) is harmless; ignore it.
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
 }
 
 #[cfg(test)]

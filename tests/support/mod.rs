@@ -450,3 +450,84 @@ impl Client {
             .collect()
     }
 }
+
+/// A real redis-server (from Debian, installed by `scripts/setup.sh`) on a loopback port of
+/// its own, persisting to a temporary directory with AOF, as the chat requires.
+pub struct Redis {
+    pub port: u16,
+    dir: TempDir,
+    child: Option<Child>,
+}
+
+impl Redis {
+    pub async fn start() -> Redis {
+        let port = Process::free_port().port();
+        let mut redis = Redis {
+            port,
+            dir: temp_dir("redis"),
+            child: None,
+        };
+        redis.restart().await;
+        redis
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts it again on the same port and data (after [`Redis::stop`]).
+    pub async fn restart(&mut self) {
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--dir", &self.dir.to_string_lossy()])
+            .args(["--appendonly", "yes", "--save", ""])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server starts (scripts/setup.sh installs it)");
+        self.child = Some(child);
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while TcpStream::connect(("127.0.0.1", self.port)).await.is_err() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "redis did not listen"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// SIGTERM (Redis writes its AOF and exits), then waits for it to be gone.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status()
+                .expect("kill -TERM");
+            child.wait().expect("redis exits");
+        }
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A chat node sharing `redis`, with a short heartbeat TTL so tests see failover quickly.
+pub async fn start_node(redis: &Redis, dir: &Path, ttl_ms: u64) -> Process {
+    let addr = Process::free_port();
+    let ttl = ttl_ms.to_string();
+    let url = redis.url();
+    Process::start_with(
+        addr,
+        &dir.join(format!("unused-{}.sqlite3", addr.port())),
+        &[
+            ("CHAT_REDIS_URL", url.as_str()),
+            ("CHAT_NODE_TTL_MS", ttl.as_str()),
+        ],
+    )
+    .await
+}

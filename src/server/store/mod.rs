@@ -28,6 +28,10 @@ pub enum StoreError {
     Unavailable(String),
     #[error("cannot open the database {path}: {reason}")]
     Open { path: String, reason: String },
+    /// A shared directory refused a name: someone else has it, or the identity was named
+    /// meanwhile (by another node). Ask again.
+    #[error("the name {0} is taken")]
+    Taken(String),
 }
 
 /// A message to store.
@@ -78,6 +82,8 @@ pub trait MessageLog: Send + Sync + 'static {
 pub trait Directory: Send + Sync + 'static {
     fn name_of<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>>;
 
+    /// Gives `user` the name `name`. A directory shared by several nodes refuses with
+    /// [`StoreError::Taken`] when the name is someone else's or `user` was named meanwhile.
     fn remember<'a>(
         &'a self,
         user: &'a str,
