@@ -303,3 +303,46 @@ async fn get(node: &Process, path: &str) -> (u16, String) {
         .map_or(String::new(), |(_, b)| b.to_owned());
     (status, body)
 }
+
+#[tokio::test]
+async fn json_logs_are_one_object_per_line() {
+    use std::io::BufRead;
+    let redis = Redis::start().await;
+    let dir = temp_dir("json");
+    let addr = Process::free_port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chat"))
+        .env(
+            "CHAT_CONFIG",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml"),
+        )
+        .env("LEPTOS_SITE_ADDR", addr.to_string())
+        .env("CHAT_DATABASE", dir.join("unused.sqlite3"))
+        .env("CHAT_REDIS_URL", redis.url())
+        .env("CHAT_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let lines: Vec<serde_json::Value> = std::io::BufReader::new(stdout)
+        .lines()
+        .take(2)
+        .map(|line| serde_json::from_str(&line.unwrap()).expect("a JSON object per line"))
+        .collect();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(lines[0]["level"], "INFO");
+    assert!(
+        lines[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("joined the cluster")
+    );
+    assert!(lines[0]["node"].is_string(), "{}", lines[0]);
+    assert!(
+        lines[1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("listening on")
+    );
+}
