@@ -1,9 +1,19 @@
-//! Load generator for the benchmark (`make bench`): N WebSocket clients speaking Engine.IO v4
-//! / Socket.IO v5 (the tutorial's events, so it drives our server and the Node tutorial server
-//! alike), S of them sending `message` with a send time in the text; every client measures the
-//! latency of each `newMessage` it receives. Prints one JSON line of results.
+//! Load generator for the benchmark (`make bench`): WebSocket clients speaking Engine.IO v4
+//! / Socket.IO v5 with the tutorial's events only, so it drives our server and the Node
+//! tutorial server alike. Each mode prints one JSON line of results.
 //!
-//!     loadgen <http://host:port> <clients> <senders> <messages/s in total> <seconds>
+//!     loadgen broadcast <urls> <clients> <senders> <messages/s in total> <seconds>
+//!         S of N clients send `message` with a send time in the text; every client measures
+//!         the latency of each `newMessage` it receives.
+//!     loadgen idle <urls> <clients> <seconds>
+//!         N clients connect and only answer heartbeats; prints once all are connected, then
+//!         holds them for <seconds> (the caller reads the server's memory meanwhile).
+//!     loadgen storm <urls> <clients> <timeout seconds>
+//!         N clients connect at once; measures until every client's last `update-peers` lists
+//!         exactly the N names the server gave out.
+//!
+//! <urls> is one `http://host:port`, or several separated by commas: clients are spread over
+//! them in turn (several nodes of one chat).
 //!
 //! Meant to run pinned to its own core (`taskset -c 1`); it reports its own CPU time so a
 //! saturated generator is visible beside the server's figures.
@@ -24,30 +34,48 @@ struct Totals {
     latencies: Mutex<Vec<u32>>,
 }
 
+const USAGE: &str = "usage: loadgen broadcast <urls> <clients> <senders> <msgs/s> <seconds>
+       loadgen idle <urls> <clients> <seconds>
+       loadgen storm <urls> <clients> <timeout seconds>";
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() != 6 {
-        eprintln!("usage: loadgen <http://host:port> <clients> <senders> <msgs/s> <seconds>");
-        std::process::exit(2);
-    }
-    let url = args[1].replacen("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket";
     let parse = |i: usize| -> u64 {
-        args[i].parse().unwrap_or_else(|_| {
-            eprintln!("argument {i} must be a number");
+        args.get(i).and_then(|a| a.parse().ok()).unwrap_or_else(|| {
+            eprintln!("{USAGE}");
             std::process::exit(2)
         })
     };
-    let (clients, senders, rate, seconds) = (parse(2), parse(3), parse(4), parse(5));
-    let start = Instant::now();
-    let totals = Arc::new(Totals {
-        delivered: AtomicU64::new(0),
-        latencies: Mutex::new(Vec::new()),
-    });
+    let urls: Vec<String> = args
+        .get(2)
+        .map(String::as_str)
+        .unwrap_or_default()
+        .split(',')
+        .filter(|u| !u.is_empty())
+        .map(|u| u.replacen("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket")
+        .collect();
+    match (args.get(1).map(String::as_str), args.len()) {
+        (Some("broadcast"), 7) => broadcast(&urls, parse(3), parse(4), parse(5), parse(6)).await,
+        (Some("idle"), 5) => idle(&urls, parse(3), parse(4)).await,
+        (Some("storm"), 5) => storm(&urls, parse(3), parse(4)).await,
+        _ => {
+            eprintln!("{USAGE}");
+            std::process::exit(2);
+        }
+    }
+}
 
+/// Connects `clients` sockets, 100 at a time, spread over `urls`.
+async fn connect_all(urls: &[String], clients: u64) -> Vec<Ws> {
     let mut sockets = Vec::new();
     for chunk in (0..clients).collect::<Vec<_>>().chunks(100) {
-        let opened = futures::future::join_all(chunk.iter().map(|_| connect(&url))).await;
+        let opened = futures::future::join_all(
+            chunk
+                .iter()
+                .map(|i| connect(&urls[*i as usize % urls.len()])),
+        )
+        .await;
         for ws in opened {
             match ws {
                 Some(ws) => sockets.push(ws),
@@ -58,6 +86,147 @@ async fn main() {
             }
         }
     }
+    sockets
+}
+
+/// Holds `clients` idle connections for `seconds`, answering heartbeats. Each one reads from
+/// the moment it is connected, so none looks like a slow reader to the server.
+async fn idle(urls: &[String], clients: u64, seconds: u64) {
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for chunk in (0..clients).collect::<Vec<_>>().chunks(100) {
+        let opened = futures::future::join_all(chunk.iter().map(|i| async move {
+            let ws = connect(&urls[*i as usize % urls.len()]).await?;
+            Some(tokio::spawn(async move {
+                let (mut write, mut read) = ws.split();
+                while let Some(Ok(frame)) = read.next().await {
+                    if matches!(&frame, Message::Text(t) if t.as_str() == "2") {
+                        let _ = write.send(Message::Text("3".into())).await;
+                    }
+                }
+            }))
+        }))
+        .await;
+        for task in opened {
+            match task {
+                Some(task) => tasks.push(task),
+                None => {
+                    eprintln!("a client could not connect");
+                    std::process::exit(1);
+                }
+            }
+        }
+    }
+    let connected_in = start.elapsed();
+    println!(
+        "{{\"clients\":{clients},\"connected_ms\":{},\"loadgen_cpu_ms\":{}}}",
+        connected_in.as_millis(),
+        own_cpu_ms()
+    );
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    let still_open = tasks.iter().filter(|t| !t.is_finished()).count();
+    if still_open as u64 != clients {
+        eprintln!(
+            "{} of {clients} connections were closed while idle",
+            clients - still_open as u64
+        );
+        std::process::exit(1);
+    }
+    for task in tasks {
+        task.abort();
+    }
+}
+
+/// What the storm's clients have seen: the names given out and each client's last list.
+#[derive(Default)]
+struct Storm {
+    /// Every name given out (the tutorial's server may give one name twice).
+    names: Vec<String>,
+    /// Per client: a hash of its last `update-peers` list (sorted), and its length.
+    lists: Vec<(u64, usize)>,
+    connected: u64,
+}
+
+fn list_hash(names: &mut [String]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    names.sort_unstable();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    names.hash(&mut h);
+    h.finish()
+}
+
+/// All clients connect at once; done when every client's last `update-peers` is the full,
+/// exact list of names given out (compared sorted, duplicates included).
+async fn storm(urls: &[String], clients: u64, timeout: u64) {
+    let start = Instant::now();
+    let state = Arc::new(std::sync::Mutex::new(Storm {
+        lists: vec![(0, 0); clients as usize],
+        ..Storm::default()
+    }));
+    for i in 0..clients as usize {
+        let url = urls[i % urls.len()].clone();
+        let state = state.clone();
+        tokio::spawn(async move {
+            let Some(ws) = connect(&url).await else {
+                eprintln!("a client could not connect");
+                return;
+            };
+            state.lock().unwrap().connected += 1;
+            let (mut write, mut read) = ws.split();
+            while let Some(Ok(frame)) = read.next().await {
+                let Message::Text(text) = frame else { continue };
+                if text.as_str() == "2" {
+                    let _ = write.send(Message::Text("3".into())).await;
+                } else if let Some(payload) = text.strip_prefix("42[\"name-generated\",") {
+                    if let Ok(name) = serde_json::from_str::<String>(payload.trim_end_matches(']'))
+                    {
+                        state.lock().unwrap().names.push(name);
+                    }
+                } else if let Some(payload) = text.strip_prefix("42[\"update-peers\",") {
+                    let list = payload.strip_suffix(']').unwrap_or(payload);
+                    if let Ok(mut names) = serde_json::from_str::<Vec<String>>(list) {
+                        let entry = (list_hash(&mut names), names.len());
+                        state.lock().unwrap().lists[i] = entry;
+                    }
+                }
+            }
+        });
+    }
+    let mut connected_ms = None;
+    let deadline = start + Duration::from_secs(timeout);
+    let (complete_ms, correct) = loop {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let state = state.lock().unwrap();
+        if state.connected == clients && connected_ms.is_none() {
+            connected_ms = Some(start.elapsed().as_millis());
+        }
+        let mut all = state.names.clone();
+        let want = (list_hash(&mut all), all.len());
+        let correct = state.lists.iter().filter(|l| **l == want).count() as u64;
+        if all.len() as u64 == clients && correct == clients {
+            break (Some(start.elapsed().as_millis()), correct);
+        }
+        if Instant::now() > deadline {
+            break (None, correct);
+        }
+    };
+    let ms = |v: Option<u128>| v.map_or("null".to_owned(), |v| v.to_string());
+    println!(
+        "{{\"clients\":{clients},\"connected_ms\":{},\"complete_ms\":{},\"correct_lists\":{correct},\"loadgen_cpu_ms\":{}}}",
+        ms(connected_ms),
+        ms(complete_ms),
+        own_cpu_ms()
+    );
+    std::process::exit(0);
+}
+
+async fn broadcast(urls: &[String], clients: u64, senders: u64, rate: u64, seconds: u64) {
+    let start = Instant::now();
+    let totals = Arc::new(Totals {
+        delivered: AtomicU64::new(0),
+        latencies: Mutex::new(Vec::new()),
+    });
+    let sockets = connect_all(urls, clients).await;
     let connected_in = start.elapsed();
 
     let run_for = Duration::from_secs(seconds);

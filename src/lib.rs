@@ -24,4 +24,14 @@ pub mod server;
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(ui::App);
+    // When hydration finished, in ms since navigation started: what the benchmark reads.
+    let window = web_sys::window();
+    let now = window
+        .as_ref()
+        .and_then(web_sys::Window::performance)
+        .map(|p| p.now());
+    let body = window.and_then(|w| w.document()).and_then(|d| d.body());
+    if let (Some(now), Some(body)) = (now, body) {
+        let _ = body.set_attribute("data-hydrated", &format!("{now:.1}"));
+    }
 }

@@ -180,12 +180,46 @@ async fn a_newcomer_first_sees_the_recent_messages_in_order() {
 #[tokio::test]
 async fn peer_lists_converge_when_many_join_at_once() {
     let addr = start_server().await;
-    let clients = futures::future::join_all((0..60).map(|_| Client::connect(addr))).await;
+    let clients = futures::future::join_all((0..60).map(|i| async move {
+        if i % 2 == 0 {
+            Client::connect(addr).await
+        } else {
+            Client::connect_tutorial(addr).await
+        }
+    }))
+    .await;
     let names: BTreeSet<String> = clients.iter().map(|c| c.name.clone()).collect();
     assert_eq!(names.len(), 60);
     for mut client in clients {
         client.until(|c| c.peer_set() == names).await;
     }
+}
+
+/// The tutorial's client gets `update-peers` (names) and ours `room-peers` (ids and names), each
+/// only its own: member lists are the largest thing the server sends.
+#[tokio::test]
+async fn each_client_gets_the_member_list_it_reads_and_only_that() {
+    let addr = start_server().await;
+    let mut tutorial = Client::connect_tutorial(addr).await;
+    let mut ours = Client::connect(addr).await;
+    let mut late = Client::connect_tutorial(addr).await;
+    let names: BTreeSet<String> = [&tutorial, &ours, &late]
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
+    for client in [&mut tutorial, &mut ours, &mut late] {
+        client.until(|c| c.peer_set() == names).await;
+    }
+    // A message after the lists: everything sent before it has arrived.
+    ours.say("done").await.unwrap();
+    for client in [&mut tutorial, &mut late] {
+        client.until(|c| c.texts().contains(&"done")).await;
+        assert!(client.room_peers.is_empty(), "{:?}", client.room_peers);
+    }
+    ours.until(|c| c.texts().contains(&"done")).await;
+    assert_eq!(ours.names_in("general"), names);
+    assert_eq!(ours.update_peers_seen, 0);
+    assert!(tutorial.update_peers_seen > 0);
 }
 
 #[test]

@@ -146,6 +146,7 @@ async fn connect_once(
     };
     let mut auth = Auth {
         token: Some(token.to_owned()),
+        room_peers: true,
         ..Auth::default()
     };
     if let Some(position) = cursor.get(DEFAULT_ROOM).and_then(Cursor::position) {

@@ -296,6 +296,11 @@ pub struct Auth {
     /// Per room, the last message id this client has: the server sends what came after.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub last_seen: std::collections::BTreeMap<String, u64>,
+    /// This client reads `room-peers` (ids and names, every room) and has no use for the
+    /// tutorial's `update-peers`; the server then sends it `room-peers` only, and clients
+    /// without it `update-peers` only. Member lists are the biggest thing a busy server sends.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub room_peers: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

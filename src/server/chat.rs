@@ -78,6 +78,8 @@ struct Member {
     id: Arc<str>,
     name: Arc<str>,
     anonymous: bool,
+    /// Reads `room-peers` instead of the tutorial's `update-peers` (see [`Auth::room_peers`]).
+    room_peers: bool,
     /// Where it connected from, for the per-IP connection count.
     ip: Option<std::net::IpAddr>,
 }
@@ -117,6 +119,16 @@ struct TypingClock(Arc<Mutex<Option<Instant>>>);
 /// Messages per `history` event, and how many events one request may take.
 const HISTORY_BATCH: usize = 200;
 const HISTORY_BATCHES_PER_REQUEST: usize = 25;
+
+/// Socket rooms by which member list a connection reads: the tutorial's names (`update-peers`)
+/// or ours (`room-peers`). Each list goes to its readers only.
+const READS_NAMES: &str = "reads:update-peers";
+const READS_ROOM_PEERS: &str = "reads:room-peers";
+/// Member lists sent per second at most, in bytes (all rooms, all of this node's clients):
+/// when a round sent more, the next one waits longer than `peer-update-interval`. Lists are
+/// whole states, so fewer rounds lose nothing; in a join storm of N people this keeps the
+/// cost from growing with N² per interval.
+const STATE_BYTES_PER_SEC: f64 = 256.0 * 1024.0 * 1024.0;
 
 /// The socket room of one person's connections, where their direct messages go.
 fn user_room(id: &str) -> String {
@@ -254,14 +266,17 @@ impl Chat {
             while let Ok(room) = changed.try_recv() {
                 stale.insert(room);
             }
+            let mut sent_bytes = 0;
             for room in std::mem::take(&mut stale) {
                 match self.0.roster.members(&room).await {
                     Ok(peers) => {
+                        let readers = lock(&self.0.presence).members(&room).len();
+                        sent_bytes += readers * list_bytes(&peers);
                         let (names, peers) = peer_lists(&room, peers);
                         if let Some(names) = names {
-                            self.send_state(&io, &room, &names).await;
+                            self.send_state(&io, &room, READS_ROOM_PEERS, &names).await;
                         }
-                        self.send_state(&io, &room, &peers).await;
+                        self.send_state(&io, &room, READS_NAMES, &peers).await;
                     }
                     Err(e) => {
                         tracing::warn!(%room, error = %e, "member list not read; will retry");
@@ -273,7 +288,8 @@ impl Chat {
                 let room = notice.room.clone();
                 broadcast(&io, &self.0.metrics, vec![room], &notice).await;
             }
-            tokio::time::sleep(self.0.config.peer_update_interval()).await;
+            let paced = Duration::from_secs_f64(sent_bytes as f64 / STATE_BYTES_PER_SEC);
+            tokio::time::sleep(paced.max(self.0.config.peer_update_interval())).await;
         }
     }
 
@@ -289,16 +305,14 @@ impl Chat {
             .collect()
     }
 
-    /// Sends one socket the member lists of a room it joined while already listed there.
-    async fn send_peers_to<A: Adapter>(&self, s: &SocketRef<A>, room: &str) {
+    /// Sends one socket the member list of a room it joined while already listed there.
+    async fn send_peers_to<A: Adapter>(&self, s: &SocketRef<A>, member: &Member, room: &str) {
         match self.0.roster.members(room).await {
-            Ok(peers) => {
-                let (names, peers) = peer_lists(room, peers);
-                if let Some(names) = names {
-                    emit(s, &names);
-                }
-                emit(s, &peers);
-            }
+            Ok(peers) => match peer_lists(room, peers) {
+                (_, peers) if member.room_peers => emit(s, &peers),
+                (Some(names), _) => emit(s, &names),
+                (None, _) => {}
+            },
             // The next sync round of the room sends it.
             Err(e) => tracing::warn!(sid = %s.id, error = %e, "member list not read"),
         }
@@ -310,8 +324,15 @@ impl Chat {
     /// (socketioxide refuses that while the queue is full; such a client is dropped at its
     /// next heartbeat, which cannot be queued either, and comes back to a fresh state rather
     /// than keep a stale one.)
-    async fn send_state<E: WireEvent, A: Adapter>(&self, io: &SocketIo<A>, room: &str, state: &E) {
-        match io.local().to(room.to_owned()).emit(E::NAME, state).await {
+    async fn send_state<E: WireEvent, A: Adapter>(
+        &self,
+        io: &SocketIo<A>,
+        room: &str,
+        except: &str,
+        state: &E,
+    ) {
+        let readers = || io.local().to(room.to_owned()).except(except.to_owned());
+        match readers().emit(E::NAME, state).await {
             Ok(()) => {}
             Err(BroadcastError::Socket(errors))
                 if errors
@@ -319,7 +340,7 @@ impl Chat {
                     .any(|e| matches!(e, SocketError::InternalChannelFull)) =>
             {
                 self.0.metrics.dropped(errors.len() as u64);
-                for s in io.local().to(room.to_owned()).sockets() {
+                for s in readers().sockets() {
                     if let Err(SendError::Socket(SocketError::InternalChannelFull)) =
                         s.emit(E::NAME, state)
                     {
@@ -538,6 +559,7 @@ async fn admit<A: Adapter>(
                 user: user.into(),
                 name: name.into(),
                 anonymous: false,
+                room_peers: auth.room_peers,
                 ip: peer_ip(&s.req_parts().extensions),
             }
         }
@@ -548,6 +570,7 @@ async fn admit<A: Adapter>(
                 user: user.into(),
                 name: lock(&chat.0.names).assign(&mut rand::rng()).into(),
                 anonymous: true,
+                room_peers: auth.room_peers,
                 ip: peer_ip(&s.req_parts().extensions),
             }
         }
@@ -578,7 +601,16 @@ async fn on_connect<A: Adapter>(
     State(chat): State<Chat>,
     Extension(member): Extension<Member>,
 ) {
-    s.join([DEFAULT_ROOM.to_owned(), user_room(&member.id)]);
+    let reads = if member.room_peers {
+        READS_ROOM_PEERS
+    } else {
+        READS_NAMES
+    };
+    s.join([
+        DEFAULT_ROOM.to_owned(),
+        user_room(&member.id),
+        reads.to_owned(),
+    ]);
     tracing::info!(sid = %s.id, name = %member.name, "connected");
     emit(&s, &NameGenerated(member.name.to_string()));
     emit(
@@ -612,7 +644,7 @@ async fn enter<A: Adapter>(chat: &Chat, s: &SocketRef<A>, member: &Member, room:
     }
     if !arrived {
         // Another tab of someone already listed: only this tab needs the list.
-        chat.send_peers_to(s, room).await;
+        chat.send_peers_to(s, member, room).await;
         return;
     }
     chat.touch(room);
@@ -919,6 +951,11 @@ async fn broadcast<E: WireEvent, A: Adapter>(
         }
         tracing::debug!(event = E::NAME, error = %e, "broadcast incomplete");
     }
+}
+
+/// Roughly what one copy of a room's member list costs on the wire.
+fn list_bytes(peers: &[Peer]) -> usize {
+    peers.iter().map(|p| p.name.len() + p.id.len() + 20).sum()
 }
 
 /// A room's member lists as sent: `room-peers` always, and the tutorial's `update-peers`

@@ -182,6 +182,10 @@ pub struct Client {
     pub acks: Vec<(u64, Result<u64, ChatError>)>,
     pub refused: Option<String>,
     pub closed: bool,
+    /// Speaks only the tutorial's protocol (gets `update-peers`, not `room-peers`).
+    tutorial: bool,
+    /// How many `update-peers` arrived.
+    pub update_peers_seen: usize,
     next_client_id: u64,
     next_request: u64,
     /// Resync position per room other than `general` (which `cursor` follows).
@@ -189,14 +193,26 @@ pub struct Client {
 }
 
 impl Client {
-    /// Connects anonymously (like the tutorial's client) and waits to be named.
+    /// Connects anonymously and waits to be named. Like our browser client, it reads
+    /// `room-peers`; its `peers` are the names in `general`'s.
     pub async fn connect(addr: SocketAddr) -> Client {
         Client::connect_as(addr, None).await
     }
 
+    /// Connects as the tutorial's client does: no connect payload at all, so the server sends
+    /// it `update-peers` (which fill `peers`) and no `room-peers`.
+    pub async fn connect_tutorial(addr: SocketAddr) -> Client {
+        let mut client = Client::open(addr, None, Auth::default()).await;
+        client.tutorial = true;
+        client
+            .until(|c| !c.name.is_empty() && !c.id.is_empty())
+            .await;
+        client
+    }
+
     /// Connects with an identity token and waits to be named.
     pub async fn connect_as(addr: SocketAddr, token: Option<&str>) -> Client {
-        let mut client = Client::open(addr, token.map(str::to_owned), Auth::default()).await;
+        let mut client = Client::open(addr, token.map(str::to_owned), Client::auth()).await;
         client
             .until(|c| !c.name.is_empty() && !c.id.is_empty())
             .await;
@@ -205,7 +221,15 @@ impl Client {
 
     /// Opens a connection presenting `token` without waiting for anything.
     pub async fn connect_as_unchecked(addr: SocketAddr, token: &str) -> Client {
-        Client::open(addr, Some(token.to_owned()), Auth::default()).await
+        Client::open(addr, Some(token.to_owned()), Client::auth()).await
+    }
+
+    /// What our browser client says when connecting (before its token and position).
+    fn auth() -> Auth {
+        Auth {
+            room_peers: true,
+            ..Auth::default()
+        }
     }
 
     /// Drops the connection, as a network failure would.
@@ -239,6 +263,8 @@ impl Client {
             acks: Vec::new(),
             refused: None,
             closed: false,
+            tutorial: false,
+            update_peers_seen: 0,
             next_client_id: 0,
             next_request: 1_000_000,
             cursors: BTreeMap::new(),
@@ -247,7 +273,10 @@ impl Client {
 
     /// Opens a fresh connection with the same token, telling the server the last id it has.
     pub async fn reconnect(&mut self, addr: SocketAddr) {
-        let mut auth = Auth::default();
+        let mut auth = Auth {
+            room_peers: !self.tutorial,
+            ..Auth::default()
+        };
         auth.last_seen
             .insert(DEFAULT_ROOM.into(), self.last_contiguous());
         let fresh = Client::open(addr, self.token.clone(), auth).await;
@@ -290,7 +319,10 @@ impl Client {
         match self.session.on_frame(text).expect("valid frame") {
             Action::Send(reply) => self.send_raw(&reply).await,
             Action::Event(ServerEvent::NameGenerated(n)) => self.name = n.0,
-            Action::Event(ServerEvent::UpdatePeers(p)) => self.peers = p.0,
+            Action::Event(ServerEvent::UpdatePeers(p)) => {
+                self.update_peers_seen += 1;
+                self.peers = p.0;
+            }
             Action::Event(ServerEvent::NewMessage(m)) => {
                 let room = m.room.clone();
                 let gap = self.cursor_of(&room).on_message(m.id);
@@ -324,6 +356,9 @@ impl Client {
             Action::Event(ServerEvent::Notice(n)) => self.notices.push(n),
             Action::Event(ServerEvent::Rooms(r)) => self.rooms = r.rooms,
             Action::Event(ServerEvent::RoomPeers(p)) => {
+                if p.room == DEFAULT_ROOM {
+                    self.peers = p.peers.iter().map(|p| p.name.clone()).collect();
+                }
                 let peers = p.peers.into_iter().map(|p| (p.id, p.name)).collect();
                 self.room_peers.insert(p.room, peers);
             }
