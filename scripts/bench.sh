@@ -43,11 +43,12 @@ stop() { kill "$@" 2>/dev/null || true; wait "$@" 2>/dev/null || true; }
 
 # Our server: release build, every check on; rate and per-IP limits raised, because one
 # generator on one address stands for thousands of people. Sets $pid.
+OURS_EXTRA=()
 OURS_ENV=(CHAT_RATE_PER_SECOND=1000000 CHAT_RATE_BURST=1000000 CHAT_MAX_CONNECTIONS_PER_IP=1000000
   CHAT_HANDSHAKES_PER_MINUTE_PER_IP=100000000 RUST_LOG=warn)
 start_ours() {
   rm -rf "$WORK/db"
-  env "${OURS_ENV[@]}" LEPTOS_SITE_ADDR=127.0.0.1:$OURS_PORT CHAT_DATABASE="$WORK/db/chat.sqlite3" \
+  env "${OURS_ENV[@]}" "${OURS_EXTRA[@]}" LEPTOS_SITE_ADDR=127.0.0.1:$OURS_PORT CHAT_DATABASE="$WORK/db/chat.sqlite3" \
     taskset -c 0 target/release/chat >"$WORK/ours.log" 2>&1 &
   pid=$!
   wait_port $OURS_PORT
@@ -115,7 +116,9 @@ for server in ours node; do
   done
   stop $pid
   # Fresh processes for memory and the storm: nothing left from the runs above.
-  if [ $server = ours ]; then start_ours; else start_node 1; fi
+  # Idle memory is about the connections, so member lists are off on both sides (Node:
+  # NO_PEERS=1; ours: CHAT_PEER_LIST_LIMIT=0).
+  if [ $server = ours ]; then OURS_EXTRA=(CHAT_PEER_LIST_LIMIT=0); start_ours; OURS_EXTRA=(); else start_node 1; fi
   idle $server $url 10000 $pid
   stop $pid
   if [ $server = ours ]; then start_ours; else start_node 0; fi

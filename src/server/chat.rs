@@ -267,9 +267,13 @@ impl Chat {
                 stale.insert(room);
             }
             let mut sent_bytes = 0;
+            if self.0.config.peer_list_limit == 0 {
+                stale.clear();
+            }
             for room in std::mem::take(&mut stale) {
                 match self.0.roster.members(&room).await {
-                    Ok(peers) => {
+                    Ok(mut peers) => {
+                        peers.truncate(self.0.config.peer_list_limit);
                         let readers = lock(&self.0.presence).members(&room).len();
                         sent_bytes += readers * list_bytes(&peers);
                         let (names, peers) = peer_lists(&room, peers);
@@ -307,8 +311,14 @@ impl Chat {
 
     /// Sends one socket the member list of a room it joined while already listed there.
     async fn send_peers_to<A: Adapter>(&self, s: &SocketRef<A>, member: &Member, room: &str) {
+        if self.0.config.peer_list_limit == 0 {
+            return;
+        }
         match self.0.roster.members(room).await {
-            Ok(peers) => match peer_lists(room, peers) {
+            Ok(mut peers) => match peer_lists(room, {
+                peers.truncate(self.0.config.peer_list_limit);
+                peers
+            }) {
                 (_, peers) if member.room_peers => emit(s, &peers),
                 (Some(names), _) => emit(s, &names),
                 (None, _) => {}
