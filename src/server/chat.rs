@@ -47,8 +47,10 @@ struct Inner {
     names: Mutex<NameRegistry>,
     /// Room members by public id, connections by socket id.
     presence: Mutex<Presence<Arc<str>, Sid>>,
-    /// Public rooms that exist.
+    /// Public rooms that exist, and when the directory was last asked (other nodes may have
+    /// created some since).
     rooms: Mutex<BTreeSet<String>>,
+    rooms_read: Mutex<Option<Instant>>,
     log: Arc<dyn MessageLog>,
     directory: Arc<dyn Directory>,
     /// Everyone's member lists, across nodes.
@@ -109,6 +111,8 @@ const NOTICES_PER_ROUND: usize = 3;
 const LEFT_GRACE: Duration = Duration::from_secs(3);
 /// Shortest gap between two typing signals relayed for one connection.
 const TYPING_GAP: Duration = Duration::from_millis(1000);
+/// How long the list of rooms is served without asking the directory again.
+const ROOMS_FRESH_FOR: Duration = Duration::from_secs(1);
 /// Names tried for a new person before giving up (only a shared directory can refuse one).
 const NAMING_ATTEMPTS: usize = 8;
 
@@ -156,6 +160,7 @@ impl Chat {
             names: Mutex::new(names),
             presence: Mutex::new(Presence::default()),
             rooms: Mutex::new(rooms),
+            rooms_read: Mutex::new(Some(Instant::now())),
             log,
             directory,
             roster,
@@ -407,13 +412,17 @@ impl Chat {
         });
     }
 
-    /// Every public room, from the directory (other nodes may have created some).
+    /// Every public room. The directory is asked at most once per [`ROOMS_FRESH_FOR`] (other
+    /// nodes may have created rooms); a join storm must not cost a query per connection.
     async fn room_list(&self) -> Result<RoomList, StoreError> {
-        let mut rooms: BTreeSet<String> = self.0.directory.rooms().await?.into_iter().collect();
-        rooms.insert(DEFAULT_ROOM.to_owned());
-        lock(&self.0.rooms).extend(rooms.iter().cloned());
+        let stale = lock(&self.0.rooms_read).is_none_or(|read| read.elapsed() > ROOMS_FRESH_FOR);
+        if stale {
+            let known = self.0.directory.rooms().await?;
+            lock(&self.0.rooms).extend(known);
+            *lock(&self.0.rooms_read) = Some(Instant::now());
+        }
         Ok(RoomList {
-            rooms: rooms.into_iter().collect(),
+            rooms: lock(&self.0.rooms).iter().cloned().collect(),
         })
     }
 
