@@ -66,29 +66,6 @@ async fn main() {
     }
 }
 
-/// Connects `clients` sockets, 100 at a time, spread over `urls`.
-async fn connect_all(urls: &[String], clients: u64) -> Vec<Ws> {
-    let mut sockets = Vec::new();
-    for chunk in (0..clients).collect::<Vec<_>>().chunks(100) {
-        let opened = futures::future::join_all(
-            chunk
-                .iter()
-                .map(|i| connect(&urls[*i as usize % urls.len()])),
-        )
-        .await;
-        for ws in opened {
-            match ws {
-                Some(ws) => sockets.push(ws),
-                None => {
-                    eprintln!("a client could not connect");
-                    std::process::exit(1);
-                }
-            }
-        }
-    }
-    sockets
-}
-
 /// Holds `clients` idle connections for `seconds`, answering heartbeats. Each one reads from
 /// the moment it is connected, so none looks like a slow reader to the server.
 async fn idle(urls: &[String], clients: u64, seconds: u64) {
@@ -226,7 +203,24 @@ async fn broadcast(urls: &[String], clients: u64, senders: u64, rate: u64, secon
         delivered: AtomicU64::new(0),
         latencies: Mutex::new(Vec::new()),
     });
-    let sockets = connect_all(urls, clients).await;
+    let mut sockets = Vec::new();
+    for chunk in (0..clients).collect::<Vec<_>>().chunks(100) {
+        let opened = futures::future::join_all(
+            chunk
+                .iter()
+                .map(|i| Raw::connect(&urls[*i as usize % urls.len()])),
+        )
+        .await;
+        for raw in opened {
+            match raw {
+                Ok(raw) => sockets.push(raw),
+                Err(e) => {
+                    eprintln!("a client could not connect: {e}");
+                    std::process::exit(1);
+                }
+            }
+        }
+    }
     let connected_in = start.elapsed();
 
     let run_for = Duration::from_secs(seconds);
@@ -237,61 +231,55 @@ async fn broadcast(urls: &[String], clients: u64, senders: u64, rate: u64, secon
     };
     let sent = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
-    for (i, ws) in sockets.into_iter().enumerate() {
+    let begin = tokio::time::Instant::now();
+    for (i, mut raw) in sockets.into_iter().enumerate() {
         let totals = totals.clone();
         let sent = sent.clone();
         let sends = (i as u64) < senders && per_sender > 0.0;
         tasks.push(tokio::spawn(async move {
-            let (write, mut read) = ws.split();
-            let write = Arc::new(Mutex::new(write));
-            let sender = sends.then(|| {
-                let write = write.clone();
-                tokio::spawn(async move {
-                    let gap = Duration::from_secs_f64(1.0 / per_sender);
-                    let mut tick = tokio::time::interval(gap);
-                    let until = start.elapsed() + run_for;
-                    while start.elapsed() < until {
-                        tick.tick().await;
+            // Senders take turns (sender i starts i/S of a period late), so the total rate is
+            // steady rather than S messages at once every period.
+            let gap = Duration::from_secs_f64(if sends { 1.0 / per_sender } else { 3600.0 });
+            let offset = gap.mul_f64(i as f64 / senders.max(1) as f64);
+            let mut tick = tokio::time::interval_at(begin + offset, gap);
+            let stop_sending = begin + run_for;
+            let drain_until = begin + run_for + Duration::from_secs(2);
+            let mut local = Vec::new();
+            loop {
+                tokio::select! {
+                    read = raw.read() => match read {
+                        Ok(true) => {}
+                        _ => break,
+                    },
+                    _ = tick.tick(), if sends && tokio::time::Instant::now() < stop_sending => {
                         let micros = start.elapsed().as_micros();
                         let frame = format!("42[\"message\",\"{MARK}{micros}\"]");
-                        if write
-                            .lock()
-                            .await
-                            .send(Message::Text(frame.into()))
-                            .await
-                            .is_err()
-                        {
-                            return;
+                        if raw.send(frame.as_bytes()).await.is_err() {
+                            break;
                         }
                         sent.fetch_add(1, Ordering::Relaxed);
                     }
-                })
-            });
-            let mut local = Vec::new();
-            let drain_until = run_for + Duration::from_secs(2);
-            while let Ok(Some(Ok(frame))) =
-                tokio::time::timeout(drain_until.saturating_sub(start.elapsed()), read.next()).await
-            {
-                let Message::Text(text) = frame else { continue };
-                if text.as_str() == "2" {
-                    let _ = write.lock().await.send(Message::Text("3".into())).await;
-                } else if let Some(at) = text
-                    .starts_with("42[\"newMessage\"")
-                    .then(|| text.find(MARK))
-                    .flatten()
-                {
-                    let digits: String = text[at + MARK.len()..]
-                        .chars()
-                        .take_while(char::is_ascii_digit)
-                        .collect();
-                    if let Ok(sent_at) = digits.parse::<u128>() {
+                    () = tokio::time::sleep_until(drain_until) => break,
+                }
+                let mut pong = false;
+                while let Some(text) = raw.next_text() {
+                    if text.as_ref() == b"2" {
+                        pong = true;
+                    } else if text.starts_with(b"42[\"newMessage\"")
+                        && let Some(at) =
+                            text.windows(MARK.len()).position(|w| w == MARK.as_bytes())
+                    {
+                        let digits = text[at + MARK.len()..]
+                            .iter()
+                            .take_while(|b| b.is_ascii_digit())
+                            .fold(0u128, |n, d| n * 10 + u128::from(d - b'0'));
                         let now = start.elapsed().as_micros();
-                        local.push(now.saturating_sub(sent_at).min(u32::MAX as u128) as u32);
+                        local.push(now.saturating_sub(digits).min(u32::MAX as u128) as u32);
                     }
                 }
-            }
-            if let Some(sender) = sender {
-                sender.abort();
+                if pong && raw.send(b"3").await.is_err() {
+                    break;
+                }
             }
             totals
                 .delivered
@@ -373,4 +361,115 @@ fn own_cpu_ms() -> u64 {
     };
     // utime and stime are fields 14 and 15 of stat, 12 and 13 after the command name.
     (ticks(11) + ticks(12)) * 10
+}
+
+/// A lean WebSocket client for the broadcast mode: its own handshake and frame parsing over
+/// a plain TcpStream, reading in large chunks, so the generator spends its core on the
+/// clients and not on per-frame overhead (with tungstenite it saturated at ~100 000
+/// deliveries/s and inflated the latencies it measured).
+struct Raw {
+    tcp: tokio::net::TcpStream,
+    buf: bytes::BytesMut,
+}
+
+impl Raw {
+    async fn connect(url: &str) -> std::io::Result<Raw> {
+        use tokio::io::AsyncWriteExt;
+        let rest = url.trim_start_matches("ws://");
+        let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let tcp = tokio::net::TcpStream::connect(host).await?;
+        tcp.set_nodelay(true)?;
+        let mut raw = Raw {
+            tcp,
+            buf: bytes::BytesMut::with_capacity(64 * 1024),
+        };
+        let request = format!(
+            "GET /{path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        );
+        raw.tcp.write_all(request.as_bytes()).await?;
+        let end = loop {
+            if let Some(end) = raw.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break end + 4;
+            }
+            if !raw.read().await? {
+                return Err(std::io::Error::other("closed during the handshake"));
+            }
+        };
+        if !raw.buf.starts_with(b"HTTP/1.1 101") {
+            return Err(std::io::Error::other("upgrade refused"));
+        }
+        let _ = raw.buf.split_to(end);
+        // Engine.IO open, then join the main namespace.
+        raw.wait_for(b"0").await?;
+        raw.send(b"40").await?;
+        raw.wait_for(b"40").await?;
+        Ok(raw)
+    }
+
+    async fn wait_for(&mut self, prefix: &[u8]) -> std::io::Result<()> {
+        loop {
+            while let Some(text) = self.next_text() {
+                if text.starts_with(b"44") {
+                    return Err(std::io::Error::other("connection refused by the server"));
+                }
+                if text.starts_with(prefix) {
+                    return Ok(());
+                }
+            }
+            if !self.read().await? {
+                return Err(std::io::Error::other("closed"));
+            }
+        }
+    }
+
+    /// Reads what is there; false when the peer closed.
+    async fn read(&mut self) -> std::io::Result<bool> {
+        use tokio::io::AsyncReadExt;
+        self.buf.reserve(16 * 1024);
+        Ok(self.tcp.read_buf(&mut self.buf).await? > 0)
+    }
+
+    /// The next complete text frame's payload (server frames are not masked).
+    fn next_text(&mut self) -> Option<bytes::Bytes> {
+        loop {
+            let b = &self.buf;
+            if b.len() < 2 {
+                return None;
+            }
+            let opcode = b[0] & 0x0f;
+            let (len, header) = match b[1] & 0x7f {
+                126 if b.len() >= 4 => (u16::from_be_bytes([b[2], b[3]]) as usize, 4),
+                127 if b.len() >= 10 => {
+                    (u64::from_be_bytes(b[2..10].try_into().ok()?) as usize, 10)
+                }
+                126 | 127 => return None,
+                n => (n as usize, 2),
+            };
+            if b.len() < header + len {
+                return None;
+            }
+            let mut frame = self.buf.split_to(header + len);
+            let payload = frame.split_off(header).freeze();
+            if opcode == 1 {
+                return Some(payload);
+            }
+        }
+    }
+
+    /// Sends a text frame (masked, as clients must; the zero key leaves the bytes as they are).
+    async fn send(&mut self, text: &[u8]) -> std::io::Result<()> {
+        use tokio::io::AsyncWriteExt;
+        let mut frame = Vec::with_capacity(text.len() + 8);
+        frame.push(0x81);
+        if text.len() < 126 {
+            frame.push(0x80 | text.len() as u8);
+        } else {
+            frame.push(0x80 | 126);
+            frame.extend_from_slice(&(text.len() as u16).to_be_bytes());
+        }
+        frame.extend_from_slice(&[0, 0, 0, 0]);
+        frame.extend_from_slice(text);
+        self.tcp.write_all(&frame).await
+    }
 }

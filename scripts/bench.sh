@@ -132,6 +132,7 @@ rm -rf "$WORK/redis" && mkdir -p "$WORK/redis"
 taskset -c 0 redis-server --port $REDIS_PORT --bind 127.0.0.1 --dir "$PWD/$WORK/redis" \
   --appendonly yes --save "" >"$WORK/redis.log" 2>&1 &
 redis_pid=$!
+for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$REDIS_PORT) 2>/dev/null && break; sleep 0.05; done
 start_two() {
   pids=("$redis_pid")
   for p in $NODE_A_PORT $NODE_B_PORT; do
