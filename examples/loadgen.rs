@@ -144,27 +144,43 @@ async fn storm(urls: &[String], clients: u64, timeout: u64) {
         let url = urls[i % urls.len()].clone();
         let state = state.clone();
         tokio::spawn(async move {
-            let Some(ws) = connect(&url).await else {
-                eprintln!("a client could not connect");
-                return;
+            let mut raw = match Raw::connect(&url).await {
+                Ok(raw) => raw,
+                Err(e) => {
+                    eprintln!("a client could not connect: {e}");
+                    return;
+                }
             };
             state.lock().unwrap().connected += 1;
-            let (mut write, mut read) = ws.split();
-            while let Some(Ok(frame)) = read.next().await {
-                let Message::Text(text) = frame else { continue };
-                if text.as_str() == "2" {
-                    let _ = write.send(Message::Text("3".into())).await;
-                } else if let Some(payload) = text.strip_prefix("42[\"name-generated\",") {
-                    if let Ok(name) = serde_json::from_str::<String>(payload.trim_end_matches(']'))
-                    {
-                        state.lock().unwrap().names.push(name);
+            loop {
+                // Only the newest list of what arrived together counts; older ones are skipped
+                // unparsed.
+                let mut newest = None;
+                let mut pong = false;
+                while let Some(text) = raw.next_text() {
+                    if text.as_ref() == b"2" {
+                        pong = true;
+                    } else if let Some(payload) = text.strip_prefix(b"42[\"name-generated\",") {
+                        let payload = payload.strip_suffix(b"]").unwrap_or(payload);
+                        if let Ok(name) = serde_json::from_slice::<String>(payload) {
+                            state.lock().unwrap().names.push(name);
+                        }
+                    } else if text.starts_with(b"42[\"update-peers\",") {
+                        newest = Some(text);
                     }
-                } else if let Some(payload) = text.strip_prefix("42[\"update-peers\",") {
-                    let list = payload.strip_suffix(']').unwrap_or(payload);
-                    if let Ok(mut names) = serde_json::from_str::<Vec<String>>(list) {
+                }
+                if let Some(text) = newest {
+                    let list = &text[b"42[\"update-peers\",".len()..text.len() - 1];
+                    if let Ok(mut names) = serde_json::from_slice::<Vec<String>>(list) {
                         let entry = (list_hash(&mut names), names.len());
                         state.lock().unwrap().lists[i] = entry;
                     }
+                }
+                if pong && raw.send(b"3").await.is_err() {
+                    return;
+                }
+                if !matches!(raw.read().await, Ok(true)) {
+                    return;
                 }
             }
         });

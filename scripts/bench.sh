@@ -28,6 +28,9 @@ if [ ! -d "$WORK/node-seed/node_modules" ]; then
   (cd "$WORK/node-seed" && npm ci --no-audit --no-fund >&2)
 fi
 
+# Whatever this script started goes when it ends, however it ends.
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
+
 cpu_ms() { # user + system CPU of processes, in ms (100 ticks/s), summed
   local total=0 pid
   for pid in "$@"; do total=$((total + $(awk '{ print ($14 + $15) * 10 }' "/proc/$pid/stat"))); done
