@@ -151,8 +151,10 @@ async fn a_killed_node_leaves_the_lists_within_the_bound_and_its_clients_lose_no
     let gone_after = killed.elapsed();
     cat.until_for(Duration::from_secs(10), |c| c.peer_set() == without_bob)
         .await;
-    // Heartbeats every TTL/3: gone at most one TTL plus a beat and a sync round later.
-    let bound = Duration::from_millis(TTL_MS + TTL_MS / 3 + 500);
+    // Its last heartbeat counts for one TTL; the next sweep (every TTL/3 on each live node)
+    // takes it out and the lists go out in the next round. A second of slack for a busy
+    // machine.
+    let bound = Duration::from_millis(TTL_MS + TTL_MS / 3 + 1_000);
     assert!(
         gone_after <= bound,
         "bob was listed {gone_after:?} after his node died (bound {bound:?})"

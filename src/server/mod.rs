@@ -133,9 +133,7 @@ fn socket_io(config: &Config, chat: &Chat) -> SocketIoBuilder {
 impl Server {
     pub async fn bind(config: Config) -> Result<Server, ServerError> {
         let addr = config.leptos.site_addr;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| ServerError::Bind { addr, source })?;
+        let listener = listen(addr).map_err(|source| ServerError::Bind { addr, source })?;
         let metrics = Metrics::default();
         let guard = guard::Guard::new(&config.chat);
         let channels = Channels {
@@ -207,6 +205,23 @@ impl Server {
         tracing::info!("stopped cleanly");
         Ok(())
     }
+}
+
+/// Connections waiting to be accepted. tokio's default (1 024) overflows when thousands of
+/// people arrive at once (a reconnect after a restart, a join storm): the kernel then drops
+/// their SYNs and each waits a second to retry. The kernel caps this at `somaxconn`.
+const LISTEN_BACKLOG: u32 = 8192;
+
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // As std's and tokio's bind do: a restarted server may take its port back at once.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// A chat wired to its storage and its Socket.IO server, not yet serving.
