@@ -224,7 +224,38 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
             .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
         return response;
     }
-    next.run(request).await
+    next.run(detach_head(request)).await
+}
+
+/// Socket.IO keeps every connection's request head (URI, headers, extensions) for the life of
+/// the connection. hyper parses the URI and headers as slices of its read buffer (16 KiB per
+/// connection by then), and axum keeps a clone of the URI (`OriginalUri`), so keeping the head
+/// kept the whole buffer. Copies of the few bytes that matter let it go.
+fn detach_head(request: Request) -> Request {
+    let (mut head, body) = request.into_parts();
+    let mut headers = HeaderMap::with_capacity(head.headers.len());
+    for (name, value) in &head.headers {
+        let copied = (
+            header::HeaderName::from_bytes(name.as_str().as_bytes()),
+            HeaderValue::from_bytes(value.as_bytes()),
+        );
+        if let (Ok(name), Ok(value)) = copied {
+            headers.append(name, value);
+        }
+    }
+    head.headers = headers;
+    let copy = |uri: &axum::http::Uri| axum::http::Uri::try_from(uri.to_string()).ok();
+    if let Some(uri) = copy(&head.uri) {
+        head.uri = uri;
+    }
+    if let Some(uri) = head
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .and_then(|original| copy(&original.0))
+    {
+        head.extensions.insert(axum::extract::OriginalUri(uri));
+    }
+    Request::from_parts(head, body)
 }
 
 fn add_security_headers(headers: &mut HeaderMap) {
@@ -248,6 +279,38 @@ fn add_security_headers(headers: &mut HeaderMap) {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    /// What the server keeps of a connection's request must not point into the buffer the
+    /// request was parsed from (that pinned 16 KiB per idle connection).
+    #[test]
+    fn the_kept_request_head_owns_its_bytes() {
+        let buffer = axum::body::Bytes::from_static(
+            b"/socket.io/?EIO=4&transport=websocket https://chat.example",
+        );
+        let inside = |bytes: &[u8]| buffer.as_ptr_range().contains(&bytes.as_ptr());
+        let uri = axum::http::Uri::from_maybe_shared(buffer.slice(0..37)).unwrap();
+        let origin = HeaderValue::from_maybe_shared(buffer.slice(38..)).unwrap();
+        let mut request = Request::new(axum::body::Body::empty());
+        *request.uri_mut() = uri.clone();
+        request.headers_mut().insert(header::ORIGIN, origin);
+        request
+            .extensions_mut()
+            .insert(axum::extract::OriginalUri(uri));
+        assert!(inside(request.headers()[header::ORIGIN].as_bytes()));
+
+        let kept = detach_head(request);
+        let origin = kept.headers()[header::ORIGIN].as_bytes();
+        assert_eq!(origin, b"https://chat.example");
+        assert!(!inside(origin));
+        assert_eq!(kept.uri().query(), Some("EIO=4&transport=websocket"));
+        assert!(!inside(kept.uri().path().as_bytes()));
+        let original = kept
+            .extensions()
+            .get::<axum::extract::OriginalUri>()
+            .unwrap();
+        assert_eq!(original.0, *kept.uri());
+        assert!(!inside(original.0.path().as_bytes()));
+    }
 
     fn config() -> ChatSection {
         ChatSection {
