@@ -131,4 +131,33 @@ ${detail.join("\n")}
 ## Other runs, raw
 
 ${other.join("\n")}
+
+## Profiles, and what moved each figure
+
+- **Per-delivery CPU and latency at 1 000 clients** (\`perf record -g\` of the server at 1 000
+  clients × 100 msgs/s): 59 % of samples in the kernel, 57 % under \`sendto\` (on loopback the
+  receiver's TCP work runs in the sender's syscall too). Each delivery is one frame and one
+  write whenever a client's queue holds a single frame when its writer runs; at 2 000 msgs/s
+  frames queue up and share a write, and the cost falls to ~2.5 µs. Moved it: nothing yet;
+  would: several frames per write (a short linger per socket), batched sends (io_uring), more
+  than the one core the benchmark allows.
+- **Idle memory** (heaptrack, 3 000 idle connections): 39.5 KB of heap each, 16 KB of it
+  hyper's read buffer pinned by the request head socketioxide keeps (URI, headers and axum's
+  \`OriginalUri\` slice that buffer). The guard now copies them out: 24.6 KB heap, 36.3 → 26.7
+  KB RSS per connection. Left: engineioxide's per-socket queue (two blocks of 32 packet slots,
+  ~9 KB), four tokio tasks (~6.6 KB), tungstenite's read buffer (1 KiB, was 4 KiB).
+- **Join storm**: 2.99 s → 0.82–0.92 s by raising the listen backlog from tokio's 1 024 to
+  8 192 (SYNs beyond the backlog were dropped and retried a second later); member lists go only
+  to the clients that read them and are paced by bytes; the room list is no longer a query
+  per connection.
+- **Benchmark itself**: senders used to fire on the same tick, so S messages arrived together
+  and each client's writer sent them in one syscall; that flattered per-delivery CPU (1.1 µs)
+  and hid latency. Senders now take turns. The broadcast and storm clients read WebSocket
+  frames themselves over big reads (tungstenite per frame made the generator the bottleneck
+  near 100 000 deliveries/s), and the storm compares lists by their bytes, parsing each
+  distinct list once.
+- **First load**: 263 KB of the 271 KB is WASM (852 KB raw; -Oz, LTO, one codegen unit,
+  panic=abort). twiggy on the module before wasm-bindgen: Leptos' renderer and reactive graph
+  (tachys 12.7 %, reactive_graph 12.6 %, leptos_router 2.5 %) and core/alloc formatting (17 %)
+  dominate; serde_json 3.8 %; our own code 2.6 %.
 `);
