@@ -50,7 +50,7 @@ struct Inner {
     /// Public rooms that exist, and when the directory was last asked (other nodes may have
     /// created some since).
     rooms: Mutex<BTreeSet<String>>,
-    rooms_read: Mutex<Option<Instant>>,
+    rooms_read: Mutex<Instant>,
     log: Arc<dyn MessageLog>,
     directory: Arc<dyn Directory>,
     /// Everyone's member lists, across nodes.
@@ -160,7 +160,7 @@ impl Chat {
             names: Mutex::new(names),
             presence: Mutex::new(Presence::default()),
             rooms: Mutex::new(rooms),
-            rooms_read: Mutex::new(Some(Instant::now())),
+            rooms_read: Mutex::new(Instant::now()),
             log,
             directory,
             roster,
@@ -218,15 +218,9 @@ impl Chat {
                 // A full queue means that client stopped reading. Sending the room's member
                 // list finds and drops whoever still cannot take it; the rest resync.
                 tracing::warn!(room = %message.room, error = %e, "broadcast incomplete");
-                self.0.metrics.broadcast_error();
-                if let BroadcastError::Socket(errors) = &e {
-                    self.0.metrics.dropped(errors.len() as u64);
-                    if errors
-                        .iter()
-                        .any(|e| matches!(e, SocketError::InternalChannelFull))
-                    {
-                        self.touch(&message.room);
-                    }
+                self.0.metrics.broadcast_failed(&e);
+                if queue_full(&e) {
+                    self.touch(&message.room);
                 }
             }
         }
@@ -276,10 +270,9 @@ impl Chat {
                 stale.clear();
             }
             for room in std::mem::take(&mut stale) {
-                match self.0.roster.members(&room).await {
-                    Ok(mut peers) => {
-                        peers.truncate(self.0.config.peer_list_limit);
-                        let readers = lock(&self.0.presence).members(&room).len();
+                match self.listed_members(&room).await {
+                    Ok(peers) => {
+                        let readers = lock(&self.0.presence).count(&room);
                         sent_bytes += readers * list_bytes(&peers);
                         let (names, peers) = peer_lists(&room, peers);
                         if let Some(names) = names {
@@ -314,16 +307,20 @@ impl Chat {
             .collect()
     }
 
+    /// A room's member list as sent: everyone on every node, at most `peer-list-limit`.
+    async fn listed_members(&self, room: &str) -> Result<Vec<Peer>, StoreError> {
+        let mut peers = self.0.roster.members(room).await?;
+        peers.truncate(self.0.config.peer_list_limit);
+        Ok(peers)
+    }
+
     /// Sends one socket the member list of a room it joined while already listed there.
     async fn send_peers_to<A: Adapter>(&self, s: &SocketRef<A>, member: &Member, room: &str) {
         if self.0.config.peer_list_limit == 0 {
             return;
         }
-        match self.0.roster.members(room).await {
-            Ok(mut peers) => match peer_lists(room, {
-                peers.truncate(self.0.config.peer_list_limit);
-                peers
-            }) {
+        match self.listed_members(room).await {
+            Ok(peers) => match peer_lists(room, peers) {
                 (_, peers) if member.room_peers => emit(s, &peers),
                 (Some(names), _) => emit(s, &names),
                 (None, _) => {}
@@ -347,28 +344,21 @@ impl Chat {
         state: &E,
     ) {
         let readers = || io.local().to(room.to_owned()).except(except.to_owned());
-        match readers().emit(E::NAME, state).await {
-            Ok(()) => {}
-            Err(BroadcastError::Socket(errors))
-                if errors
-                    .iter()
-                    .any(|e| matches!(e, SocketError::InternalChannelFull)) =>
+        let Err(e) = readers().emit(E::NAME, state).await else {
+            return;
+        };
+        self.0.metrics.broadcast_failed(&e);
+        if !queue_full(&e) {
+            tracing::debug!(room, error = %e, "state broadcast incomplete");
+            return;
+        }
+        for s in readers().sockets() {
+            if let Err(SendError::Socket(SocketError::InternalChannelFull)) = s.emit(E::NAME, state)
             {
-                self.0.metrics.dropped(errors.len() as u64);
-                for s in readers().sockets() {
-                    if let Err(SendError::Socket(SocketError::InternalChannelFull)) =
-                        s.emit(E::NAME, state)
-                    {
-                        tracing::warn!(sid = %s.id, "slow reader disconnected");
-                        if let Err(e) = s.disconnect() {
-                            tracing::debug!(error = %e, "disconnect of a slow reader failed");
-                        }
-                    }
+                tracing::warn!(sid = %s.id, "slow reader disconnected");
+                if let Err(e) = s.disconnect() {
+                    tracing::debug!(error = %e, "disconnect of a slow reader failed");
                 }
-            }
-            Err(e) => {
-                self.0.metrics.broadcast_error();
-                tracing::debug!(room, error = %e, "state broadcast incomplete");
             }
         }
     }
@@ -415,11 +405,10 @@ impl Chat {
     /// Every public room. The directory is asked at most once per [`ROOMS_FRESH_FOR`] (other
     /// nodes may have created rooms); a join storm must not cost a query per connection.
     async fn room_list(&self) -> Result<RoomList, StoreError> {
-        let stale = lock(&self.0.rooms_read).is_none_or(|read| read.elapsed() > ROOMS_FRESH_FOR);
-        if stale {
+        if lock(&self.0.rooms_read).elapsed() > ROOMS_FRESH_FOR {
             let known = self.0.directory.rooms().await?;
             lock(&self.0.rooms).extend(known);
-            *lock(&self.0.rooms_read) = Some(Instant::now());
+            *lock(&self.0.rooms_read) = Instant::now();
         }
         Ok(RoomList {
             rooms: lock(&self.0.rooms).iter().cloned().collect(),
@@ -964,12 +953,15 @@ async fn broadcast<E: WireEvent, A: Adapter>(
         other => other,
     };
     if let Err(e) = sent {
-        metrics.broadcast_error();
-        if let BroadcastError::Socket(errors) = &e {
-            metrics.dropped(errors.len() as u64);
-        }
+        metrics.broadcast_failed(&e);
         tracing::debug!(event = E::NAME, error = %e, "broadcast incomplete");
     }
+}
+
+/// Whether a broadcast failed because some client's queue was full (it stopped reading).
+fn queue_full(error: &BroadcastError) -> bool {
+    matches!(error, BroadcastError::Socket(errors)
+        if errors.iter().any(|e| matches!(e, SocketError::InternalChannelFull)))
 }
 
 /// Roughly what one copy of a room's member list costs on the wire.

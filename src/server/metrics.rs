@@ -44,58 +44,65 @@ fn latency_histogram() -> Histogram {
 impl Default for Metrics {
     fn default() -> Self {
         let mut registry = Registry::with_prefix("chat");
-        let inner = Inner {
-            connected: Gauge::default(),
-            messages: Counter::default(),
-            broadcast_errors: Counter::default(),
-            dropped_packets: Counter::default(),
-            resyncs: Counter::default(),
-            refusals: Counter::default(),
-            storage_seconds: latency_histogram(),
-            redis_seconds: latency_histogram(),
-            registry: Registry::default(),
-        };
+        let connected = Gauge::default();
+        let messages = Counter::default();
+        let broadcast_errors = Counter::default();
+        let dropped_packets = Counter::default();
+        let resyncs = Counter::default();
+        let refusals = Counter::default();
+        let storage_seconds = latency_histogram();
+        let redis_seconds = latency_histogram();
         registry.register(
             "connected_clients",
             "Socket.IO connections open on this node",
-            inner.connected.clone(),
+            connected.clone(),
         );
         registry.register(
             "messages",
             "Messages accepted and stored by this node",
-            inner.messages.clone(),
+            messages.clone(),
         );
         registry.register(
             "broadcast_errors",
             "Broadcasts that did not reach every recipient",
-            inner.broadcast_errors.clone(),
+            broadcast_errors.clone(),
         );
         registry.register(
             "dropped_packets",
             "Packets not queued for a client because its queue was full",
-            inner.dropped_packets.clone(),
+            dropped_packets.clone(),
         );
         registry.register(
             "resyncs",
             "Catch-up requests served (a client asking for missed messages)",
-            inner.resyncs.clone(),
+            resyncs.clone(),
         );
         registry.register(
             "refusals",
             "Client events refused (invalid, not allowed, rate-limited)",
-            inner.refusals.clone(),
+            refusals.clone(),
         );
         registry.register(
             "storage_seconds",
             "Time to store one message (until committed)",
-            inner.storage_seconds.clone(),
+            storage_seconds.clone(),
         );
         registry.register(
             "redis_seconds",
             "Round trip of Redis commands (heartbeat pings and presence updates)",
-            inner.redis_seconds.clone(),
+            redis_seconds.clone(),
         );
-        Metrics(Arc::new(Inner { registry, ..inner }))
+        Metrics(Arc::new(Inner {
+            registry,
+            connected,
+            messages,
+            broadcast_errors,
+            dropped_packets,
+            resyncs,
+            refusals,
+            storage_seconds,
+            redis_seconds,
+        }))
     }
 }
 
@@ -110,8 +117,13 @@ impl Metrics {
         self.0.messages.inc();
         self.0.storage_seconds.observe(took.as_secs_f64());
     }
-    pub fn broadcast_error(&self) {
+    /// A broadcast that did not reach everyone: one error, and a dropped packet per socket
+    /// that could not take it.
+    pub fn broadcast_failed(&self, error: &socketioxide::BroadcastError) {
         self.0.broadcast_errors.inc();
+        if let socketioxide::BroadcastError::Socket(sockets) = error {
+            self.dropped(sockets.len() as u64);
+        }
     }
     pub fn dropped(&self, packets: u64) {
         self.0.dropped_packets.inc_by(packets);

@@ -77,6 +77,11 @@ impl<K: Hash + Eq + Clone, C: Hash + Eq> Presence<K, C> {
             .is_some_and(|r| r.members.contains_key(key))
     }
 
+    /// How many people are in `room`.
+    pub fn count(&self, room: &str) -> usize {
+        self.rooms.get(room).map_or(0, |r| r.members.len())
+    }
+
     /// The members of `room` and their display names, in join order.
     pub fn members(&self, room: &str) -> Vec<(K, String)> {
         let Some(room) = self.rooms.get(room) else {
@@ -108,6 +113,10 @@ mod tests {
         assert!(p.join("general", 2, 20, "blue-owl".into()));
         assert!(p.join("rust", 3, 30, "teal-cat".into()));
         assert_eq!(p.names("general"), ["red-fox", "blue-owl"]);
+        assert_eq!(
+            (p.count("general"), p.count("rust"), p.count("nowhere")),
+            (2, 1, 0)
+        );
         assert_eq!(p.names("rust"), ["teal-cat"]);
         assert_eq!(p.names("nowhere"), Vec::<String>::new());
     }
