@@ -22,9 +22,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use futures::{SinkExt, StreamExt};
 use tokio::sync::Mutex;
-use tokio_tungstenite::tungstenite::Message;
 
 /// Messages carry `b:<microseconds since start>`; receivers find it without parsing JSON.
 const MARK: &str = "b:";
@@ -73,22 +71,15 @@ async fn idle(urls: &[String], clients: u64, seconds: u64) {
     let mut tasks = Vec::new();
     for chunk in (0..clients).collect::<Vec<_>>().chunks(100) {
         let opened = futures::future::join_all(chunk.iter().map(|i| async move {
-            let ws = connect(&urls[*i as usize % urls.len()]).await?;
-            Some(tokio::spawn(async move {
-                let (mut write, mut read) = ws.split();
-                while let Some(Ok(frame)) = read.next().await {
-                    if matches!(&frame, Message::Text(t) if t.as_str() == "2") {
-                        let _ = write.send(Message::Text("3".into())).await;
-                    }
-                }
-            }))
+            let raw = Raw::connect(&urls[*i as usize % urls.len()]).await?;
+            Ok::<_, std::io::Error>(tokio::spawn(raw.idle()))
         }))
         .await;
         for task in opened {
             match task {
-                Some(task) => tasks.push(task),
-                None => {
-                    eprintln!("a client could not connect");
+                Ok(task) => tasks.push(task),
+                Err(e) => {
+                    eprintln!("a client could not connect: {e}");
                     std::process::exit(1);
                 }
             }
@@ -363,30 +354,6 @@ async fn broadcast(urls: &[String], clients: u64, senders: u64, rate: u64, secon
     );
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// Opens a socket and joins the main namespace.
-async fn connect(url: &str) -> Option<Ws> {
-    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
-        .await
-        .ok()?;
-    loop {
-        match ws.next().await?.ok()? {
-            Message::Text(t) if t.starts_with('0') => break,
-            _ => {}
-        }
-    }
-    ws.send(Message::Text("40".into())).await.ok()?;
-    loop {
-        match ws.next().await?.ok()? {
-            Message::Text(t) if t.starts_with("40") => return Some(ws),
-            Message::Text(t) if t.starts_with("44") => return None,
-            _ => {}
-        }
-    }
-}
-
 /// CPU time (user + system) of this process so far, from /proc.
 fn own_cpu_ms() -> u64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
@@ -404,7 +371,7 @@ fn own_cpu_ms() -> u64 {
     (ticks(11) + ticks(12)) * 10
 }
 
-/// A lean WebSocket client for the broadcast mode: its own handshake and frame parsing over
+/// A lean WebSocket client for every mode: its own handshake and frame parsing over
 /// a plain TcpStream, reading in large chunks, so the generator spends its core on the
 /// clients and not on per-frame overhead (with tungstenite it saturated at ~100 000
 /// deliveries/s and inflated the latencies it measured).
@@ -460,6 +427,22 @@ impl Raw {
             }
             if !self.read().await? {
                 return Err(std::io::Error::other("closed"));
+            }
+        }
+    }
+
+    /// Reads until the server closes, answering its heartbeats and nothing else.
+    async fn idle(mut self) {
+        loop {
+            let mut ping = false;
+            while let Some(text) = self.next_text() {
+                ping |= text.as_ref() == b"2";
+            }
+            if ping && self.send(b"3").await.is_err() {
+                return;
+            }
+            if !matches!(self.read().await, Ok(true)) {
+                return;
             }
         }
     }
