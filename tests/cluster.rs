@@ -222,9 +222,23 @@ async fn chat_across_nodes_resumes_by_itself_after_redis_restarts() {
     bob.until_for(Duration::from_secs(15), |c| c.view.contains_key(&sent))
         .await;
     let recovered = restarted.elapsed();
-    // Cross-node broadcasts through the adapter (typing) work again too.
-    ann.send_raw(r#"42["typing",{"room":"general"}]"#).await;
-    bob.until(|c| !c.typing.is_empty()).await;
+    // Cross-node broadcasts through the adapter (typing) work again too. Typing is volatile
+    // and the adapter's pub/sub connection comes back on its own schedule (up to a reconnect
+    // delay after the one that carried the message), so ann keeps typing, as a person would,
+    // once per throttle gap, within the same 15 s.
+    let typing_back = loop {
+        assert!(
+            Instant::now() < deadline,
+            "typing never crossed nodes again"
+        );
+        ann.send_raw(r#"42["typing",{"room":"general"}]"#).await;
+        if bob
+            .within(Duration::from_millis(1_100), |c| !c.typing.is_empty())
+            .await
+        {
+            break restarted.elapsed();
+        }
+    };
     // Nothing acked was lost, and both see the same history.
     for id in &acked_in_outage {
         assert!(bob.view.contains_key(id), "acked message {id} lost");
@@ -233,7 +247,8 @@ async fn chat_across_nodes_resumes_by_itself_after_redis_restarts() {
     wait_for_peers(&mut [&mut ann, &mut bob], &peers_back).await;
     println!(
         "redis outage: {refused} of 5 sends refused with a clear error, {} acked, 0 lost; \
-         cross-node chat back {recovered:?} after redis restarted ({resent} tries)",
+         cross-node chat back {recovered:?} after redis restarted ({resent} tries), \
+         typing (adapter pub/sub) back after {typing_back:?}",
         acked_in_outage.len()
     );
 }

@@ -299,20 +299,28 @@ impl Client {
     }
 
     pub async fn until_for(&mut self, wait: Duration, done: impl Fn(&Client) -> bool) {
+        if !self.within(wait, done).await {
+            panic!("{}: timed out waiting", self.name);
+        }
+    }
+
+    /// Handles frames until `done` holds or the link closed; false when `wait` ran out first.
+    pub async fn within(&mut self, wait: Duration, done: impl Fn(&Client) -> bool) -> bool {
         let deadline = tokio::time::Instant::now() + wait;
         while !done(self) {
-            let frame = tokio::time::timeout_at(deadline, self.ws.next())
-                .await
-                .unwrap_or_else(|_| panic!("{}: timed out waiting", self.name));
+            let Ok(frame) = tokio::time::timeout_at(deadline, self.ws.next()).await else {
+                return false;
+            };
             match frame {
                 Some(Ok(Message::Text(text))) => self.handle(&text).await,
                 Some(Ok(_)) => {}
                 Some(Err(_)) | None => {
                     self.closed = true;
-                    return;
+                    return true;
                 }
             }
         }
+        true
     }
 
     async fn handle(&mut self, text: &str) {
