@@ -146,14 +146,14 @@ ${other.join("\n")}
   \`OriginalUri\` slice that buffer). The guard now copies them out: 24.6 KB heap, 36.3 → 26.7
   KB RSS per connection. Left: engineioxide's per-socket queue (two blocks of 32 packet slots,
   ~9 KB), four tokio tasks (~6.6 KB), tungstenite's read buffer (1 KiB, was 4 KiB).
-- **Join storm**: 2.99 s → 0.82–0.92 s by raising the listen backlog from tokio's 1 024 to
+- **Join storm**: 2.99 s → 0.82–0.96 s by raising the listen backlog from tokio's 1 024 to
   8 192 (SYNs beyond the backlog were dropped and retried a second later); member lists go only
   to the clients that read them and are paced by bytes; the room list is no longer a query
   per connection.
 - **Benchmark itself**: senders used to fire on the same tick, so S messages arrived together
   and each client's writer sent them in one syscall; that flattered per-delivery CPU (1.1 µs)
-  and hid latency. Senders now take turns. The broadcast and storm clients read WebSocket
-  frames themselves over big reads (tungstenite per frame made the generator the bottleneck
+  and hid latency. Senders now take turns. The generator's clients read WebSocket frames
+  themselves over big reads (tungstenite per frame made the generator the bottleneck
   near 100 000 deliveries/s), and the storm compares lists by their bytes, parsing each
   distinct list once.
 - **First load**: 263 KB of the 271 KB is WASM (852 KB raw; -Oz, LTO, one codegen unit,
