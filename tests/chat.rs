@@ -5,6 +5,7 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use chat::protocol::{ErrorCode, MAX_MESSAGE_CHARS};
 use support::{Client, start_server};
@@ -235,4 +236,67 @@ fn a_bad_configuration_is_one_clear_line_not_a_panic() {
     assert_eq!(lines.len(), 1, "{stderr}");
     assert!(lines[0].contains("chat.history-len"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// One HTTP/1.1 request on a fresh connection; the body of the answer.
+async fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> String {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Type: text/plain;charset=UTF-8\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let response = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    assert!(head.starts_with("HTTP/1.1 200"), "{method} {path}: {head}");
+    body.to_owned()
+}
+
+/// python-socketio 5.18 over long-polling, packet for packet: it joins with `40`, and its
+/// `disconnect()` sends the namespace disconnect and Engine.IO's close in ONE body
+/// (`41\x1e1`). socketioxide then closes the socket twice, and the second close forgot the
+/// socket's rooms before the first close's handler read them: the person stayed listed for
+/// good (issue #19). Twenty rounds: the report saw 4 failures in 12.
+#[tokio::test]
+async fn a_polling_client_that_leaves_with_one_combined_packet_leaves_everyone_s_list() {
+    let addr = start_server().await;
+    let mut watcher = Client::connect_tutorial(addr).await;
+    for round in 0..20 {
+        let open = http(addr, "GET", "/socket.io/?EIO=4&transport=polling", "").await;
+        let sid = open
+            .split("\"sid\":\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("no sid in {open:?}"))
+            .to_owned();
+        let session = format!("/socket.io/?EIO=4&transport=polling&sid={sid}");
+        assert_eq!(http(addr, "POST", &session, "40").await, "ok");
+        let welcome = http(addr, "GET", &session, "").await;
+        let name = welcome
+            .split("42[\"name-generated\",\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("round {round}: not named: {welcome:?}"))
+            .to_owned();
+        watcher.until(|c| c.peers.contains(&name)).await;
+        // As python-socketio does: a long-poll is always pending while it writes.
+        let pending = tokio::spawn({
+            let session = session.clone();
+            async move { http(addr, "GET", &session, "").await }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(http(addr, "POST", &session, "41\u{1e}1").await, "ok");
+        let _ = pending.await;
+        let gone = watcher
+            .within(Duration::from_secs(3), |c| !c.peers.contains(&name))
+            .await;
+        assert!(
+            gone && !watcher.peers.contains(&name),
+            "round {round}: {name} left but is still listed: {:?}",
+            watcher.peers
+        );
+    }
 }

@@ -6,7 +6,7 @@ mod support;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use chat::protocol::{ErrorCode, dm_room};
+use chat::protocol::{ErrorCode, LeaveRoom, dm_room};
 use support::{Client, start_server, token};
 
 /// Ann and Bob in room `alpha`, Cat in room `beta`; everyone in `general`.
@@ -63,9 +63,11 @@ async fn each_room_lists_its_own_members_through_joins_leaves_and_disconnects() 
     cat.until(|x| x.names_in("general") == set(&[&a, &b, &c]))
         .await;
 
-    bob.request("leave", serde_json::json!({"room": "alpha"}))
-        .await
-        .unwrap();
+    bob.request(LeaveRoom {
+        room: "alpha".into(),
+    })
+    .await
+    .unwrap();
     ann.until(|x| x.names_in("alpha") == set(&[&a])).await;
     bob.until(|x| x.names_in("general") == set(&[&a, &b, &c]))
         .await;
@@ -75,7 +77,9 @@ async fn each_room_lists_its_own_members_through_joins_leaves_and_disconnects() 
     assert_eq!(ann.names_in("alpha"), set(&[&a]));
     // Nobody leaves general.
     let refused = ann
-        .request("leave", serde_json::json!({"room": "general"}))
+        .request(LeaveRoom {
+            room: "general".into(),
+        })
         .await
         .unwrap_err();
     assert_eq!(refused.code, ErrorCode::BadPayload);
@@ -150,7 +154,7 @@ async fn a_direct_message_reaches_only_its_two_people_and_a_third_is_refused_eve
         ("leave", serde_json::json!({"room": room})),
     ];
     for (event, payload) in attempts {
-        let answer = eve.request(event, payload.clone()).await;
+        let answer = eve.raw_request(event, payload.clone()).await;
         if event != "leave" {
             assert!(answer.is_err(), "{event} {payload} was accepted");
         }
@@ -235,9 +239,11 @@ async fn typing_reaches_the_others_in_the_conversation_throttled_and_never_mysel
     let mut bob = Client::connect(addr).await;
     let mut cat = Client::connect(addr).await;
     cat.join("elsewhere").await.unwrap();
-    cat.request("leave", serde_json::json!({"room": "elsewhere"}))
-        .await
-        .unwrap();
+    cat.request(LeaveRoom {
+        room: "elsewhere".into(),
+    })
+    .await
+    .unwrap();
     for _ in 0..5 {
         ann.send_raw(r#"42["typing",{"room":"general"}]"#).await;
     }

@@ -7,9 +7,8 @@
 use std::time::Duration;
 
 use crate::protocol::{
-    Auth, ChatError, ClientEvent, Draft, ErrorCode, EventError, Frame, JoinRoom, LeaveRoom,
-    MessageAck, Resync, SendMessage, ServerEvent, TypingIn, WireEvent, check_client_id,
-    clean_message,
+    Ack, Auth, ChatError, ClientEvent, Draft, ErrorCode, EventError, Frame, JoinRoom, LeaveRoom,
+    Resync, SendMessage, ServerEvent, TypingIn, check_client_id, clean_message,
 };
 
 /// How long to wait for the server's open packet before giving up on a connection.
@@ -26,10 +25,11 @@ pub enum Action {
     Refused(String),
     /// A typed event from the server.
     Event(ServerEvent),
-    /// The answer to a message we sent with `ack`.
+    /// The answer to a request we sent with ack id `ack`: the acceptance's fields (read them
+    /// as that request's [`Request::Accepted`](crate::protocol::Request)), or the refusal.
     Acked {
         ack: u64,
-        result: Result<u64, ChatError>,
+        result: Result<serde_json::Value, ChatError>,
     },
     /// The server closed the session; reconnect.
     Closed,
@@ -119,22 +119,18 @@ impl Session {
                 }
             }
             Frame::Ack { id, mut args } => {
-                let result = if args.is_empty() {
-                    Err(EventError::Payload {
-                        event: SendMessage::NAME,
-                        reason: "empty ack".into(),
-                    })
-                } else {
-                    serde_json::from_value::<MessageAck>(args.swap_remove(0)).map_err(|e| {
-                        EventError::Payload {
-                            event: SendMessage::NAME,
-                            reason: e.to_string(),
-                        }
-                    })
+                let bad = |reason: String| EventError::Payload {
+                    event: "ack",
+                    reason,
                 };
+                if args.is_empty() {
+                    return Err(bad("empty ack".into()).into());
+                }
+                let answer = serde_json::from_value::<Ack<serde_json::Value>>(args.swap_remove(0))
+                    .map_err(|e| bad(e.to_string()))?;
                 Action::Acked {
                     ack: id,
-                    result: result?.into_result(),
+                    result: answer.into_result(),
                 }
             }
             Frame::Close | Frame::Disconnect => {
@@ -356,7 +352,10 @@ mod tests {
         assert_eq!(
             s.on_frame(&format!(r#"43{ack}[{{"ok":true,"id":5,"ts":1}}]"#))
                 .unwrap(),
-            Action::Acked { ack, result: Ok(5) }
+            Action::Acked {
+                ack,
+                result: Ok(serde_json::json!({"id": 5, "ts": 1}))
+            }
         );
         assert_eq!(
             s.resync("general", 4),

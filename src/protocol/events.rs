@@ -385,52 +385,6 @@ pub enum ErrorCode {
     RateLimited,
 }
 
-/// The answer to a `message` sent with an ack id: `{"ok":true,"id":..,"ts":..}` or
-/// `{"ok":false,"error":{"code":..,"message":..}}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MessageAck {
-    pub ok: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ts: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<ChatError>,
-}
-
-impl MessageAck {
-    pub fn accepted(message: &NewMessage) -> Self {
-        Self {
-            ok: true,
-            id: Some(message.id),
-            ts: Some(message.ts),
-            error: None,
-        }
-    }
-
-    pub fn refused(error: ChatError) -> Self {
-        Self {
-            ok: false,
-            id: None,
-            ts: None,
-            error: Some(error),
-        }
-    }
-
-    /// The ack as a `Result`: the accepted message's id (0 for acks of requests that store
-    /// nothing, such as `join`), or why it was refused.
-    pub fn into_result(self) -> Result<u64, ChatError> {
-        match (self.ok, self.id, self.error) {
-            (true, id, _) => Ok(id.unwrap_or(0)),
-            (_, _, Some(error)) => Err(error),
-            _ => Err(ChatError::new(
-                ErrorCode::BadPayload,
-                "the server sent an ack this client does not understand",
-            )),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -556,27 +510,5 @@ mod tests {
         assert_eq!(full.token.as_deref(), Some("t"));
         assert_eq!(full.last_seen["general"], 4);
         assert!(serde_json::from_value::<Auth>(json!({"lastSeen": {"general": -1}})).is_err());
-    }
-
-    #[test]
-    fn acks_read_back_as_results() {
-        let msg = NewMessage {
-            sender: "a".into(),
-            message: "b".into(),
-            room: "general".into(),
-            id: 9,
-            ts: 1,
-            client_id: None,
-            from: String::new(),
-        };
-        let ok: MessageAck =
-            serde_json::from_value(serde_json::to_value(MessageAck::accepted(&msg)).unwrap())
-                .unwrap();
-        assert_eq!(ok.into_result(), Ok(9));
-        let err = ChatError::new(ErrorCode::TooLong, "too long");
-        let refused = serde_json::to_value(MessageAck::refused(err.clone())).unwrap();
-        assert_eq!(refused["error"]["code"], "too-long");
-        let refused: MessageAck = serde_json::from_value(refused).unwrap();
-        assert_eq!(refused.into_result(), Err(err));
     }
 }

@@ -13,6 +13,19 @@ pub const MAX_PAYLOAD_BYTES: u64 = 16 * 1024;
 /// The room everyone is in unless they chose another.
 pub const DEFAULT_ROOM: &str = "general";
 
+/// A client says "typing" at most once per this many milliseconds per conversation, and the
+/// others show it for [`TYPING_SHOWN_MS`] after the last signal.
+pub const TYPING_EVERY_MS: u64 = 2000;
+
+/// How long someone counts as typing after their last signal: a little more than the gap
+/// between two signals, so a steady typist never flickers.
+pub const TYPING_SHOWN_MS: u64 = TYPING_EVERY_MS + 1000;
+
+/// The server relays at most one typing signal per connection per this many milliseconds:
+/// half the client's interval, so an honest client's signals are never dropped for timer
+/// jitter while a flood costs one relay per gap.
+pub const TYPING_RELAY_GAP_MS: u64 = TYPING_EVERY_MS / 2;
+
 /// Longest client-chosen message id (`clientId`).
 pub const MAX_CLIENT_ID_LEN: usize = 64;
 

@@ -4,12 +4,14 @@
 //! Pure data and functions: no I/O, no tokio, no web-sys, so it compiles for the server, the
 //! WASM client and native test clients alike, and is unit-tested natively.
 
+pub mod acks;
 pub mod codec;
 pub mod events;
 pub mod limits;
 pub mod names;
 pub mod rooms;
 
+pub use acks::*;
 pub use codec::{DecodeError, Frame, Handshake};
 pub use events::*;
 pub use limits::*;

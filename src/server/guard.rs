@@ -202,7 +202,7 @@ pub fn peer_ip(extensions: &axum::http::Extensions) -> Option<IpAddr> {
 pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> Response {
     if !request.uri().path().starts_with("/socket.io") {
         let mut response = next.run(request).await;
-        add_security_headers(response.headers_mut());
+        super::headers::add_security_headers(response.headers_mut());
         return response;
     }
     if !guard.origin_allowed(request.headers()) {
@@ -256,23 +256,6 @@ fn detach_head(request: Request) -> Request {
         head.extensions.insert(axum::extract::OriginalUri(uri));
     }
     Request::from_parts(head, body)
-}
-
-fn add_security_headers(headers: &mut HeaderMap) {
-    let set = |headers: &mut HeaderMap, name, value| {
-        headers
-            .entry(name)
-            .or_insert(HeaderValue::from_static(value));
-    };
-    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(headers, header::REFERRER_POLICY, "no-referrer");
-    set(headers, header::X_FRAME_OPTIONS, "DENY");
-    // Pages add their own policy with the script nonce; this one only forbids framing, and
-    // covers every response (browsers enforce both policies).
-    headers.append(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("frame-ancestors 'none'"),
-    );
 }
 
 #[cfg(test)]

@@ -1,39 +1,47 @@
-//! The server: configuration, the axum router (pages, static site, Socket.IO on the same
-//! port), the chat state and its handlers, and a clean start and stop.
+//! The server: the binary's entry point, binding, serving, and a clean stop.
+//!
+//! | module | holds |
+//! |---|---|
+//! | `config` | `Leptos.toml` + environment, one error naming the key |
+//! | `wiring` | a chat on its backend (one process, or several nodes on Redis) |
+//! | `chat/` | the Socket.IO handlers and the chat's state, one concern per file |
+//! | `site` | pages and the static site |
+//! | `guard` | rate limits, per-IP caps, the Origin check |
+//! | `headers` | every response header: security, the pages' CSP, caching |
+//! | `metrics` | `/metrics`, `/healthz`, `/readyz` |
+//! | `names`, `presence`, `roster` | display names; who is where on this node; and across nodes |
+//! | `store/` | the `MessageLog` and `Directory` traits, memory and SQLite, their contract |
+//! | `cluster/` | the Redis implementations, the shared feed and heartbeats |
 
 pub mod config;
 
 mod chat;
 mod cluster;
 mod guard;
+pub(crate) mod headers;
 mod metrics;
 mod names;
 mod presence;
 mod roster;
 mod site;
 mod store;
+mod wiring;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use axum::serve::ListenerExt;
-use futures::future::BoxFuture;
-use socketioxide::{SocketIo, SocketIoBuilder};
 use tokio::net::TcpListener;
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
 pub use config::{Config, ConfigError};
 
-use crate::protocol::{DEFAULT_ROOM, MAX_PAYLOAD_BYTES, NewMessage};
 use chat::Chat;
-use cluster::{FeedReader, RedisProbe, RedisRoster, RedisStore};
-use config::{LogFormat, Storage};
-use metrics::{Metrics, Probe};
-use roster::LocalRoster;
-use store::{Directory, MemoryDirectory, MemoryLog, MessageLog, SqliteStore, StoreError};
+use config::LogFormat;
+use metrics::Metrics;
+use store::StoreError;
+use wiring::Stopper;
 
 /// Why the server could not start or keep serving.
 #[derive(Debug, thiserror::Error)]
@@ -86,84 +94,42 @@ pub async fn main() -> ExitCode {
 /// A bound, not yet serving, server. Tests bind to port 0 and read [`Server::local_addr`].
 pub struct Server {
     listener: TcpListener,
+    addr: SocketAddr,
     router: axum::Router,
     chat: Chat,
-    /// Background work (fan-out, member lists, the shared feed, heartbeats), stopped first.
-    tasks: Vec<JoinHandle<()>>,
-    /// Takes this node out of the shared presence at once (several nodes only).
-    roster: Option<Arc<RedisRoster>>,
-    /// Closes every socket (the adapter's type is erased here).
-    close: Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>,
-}
-
-/// The feeds a chat is wired with: new messages to deliver, rooms whose member list changed.
-struct Channels {
-    messages: (UnboundedSender<NewMessage>, UnboundedReceiver<NewMessage>),
-    rooms: (UnboundedSender<String>, UnboundedReceiver<String>),
-}
-
-/// Checks that the message store answers, for `/readyz`.
-struct StorageProbe(Arc<dyn MessageLog>);
-
-impl Probe for StorageProbe {
-    fn name(&self) -> &'static str {
-        "storage"
-    }
-    fn check(&self) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(async move { self.0.recent(DEFAULT_ROOM, 1).await.map(|_| ()) })
-    }
-}
-
-fn socket_io(config: &Config, chat: &Chat) -> SocketIoBuilder {
-    SocketIo::builder()
-        .with_state(chat.clone())
-        .ping_interval(config.chat.ping_interval())
-        .ping_timeout(config.chat.ping_timeout())
-        .connect_timeout(config.chat.connect_timeout())
-        .max_buffer_size(config.chat.max_buffer_size)
-        .max_payload(MAX_PAYLOAD_BYTES)
-        .ws_max_message_size(MAX_PAYLOAD_BYTES as usize)
-        .ws_max_frame_size(MAX_PAYLOAD_BYTES as usize)
-        // Read WebSocket frames 1 KiB at a time (default 4 KiB): most chat frames are far
-        // smaller, and this buffer lives as long as each connection (heaptrack: 4 KiB of an
-        // idle connection's ~40 KiB).
-        .ws_read_buffer_size(1024)
+    /// Stops the chat's background work and closes every socket.
+    stopper: Stopper,
+    /// Hands freed memory back to the system now and then.
+    trim: JoinHandle<()>,
 }
 
 impl Server {
     pub async fn bind(config: Config) -> Result<Server, ServerError> {
-        let addr = config.leptos.site_addr;
-        let listener = listen(addr).map_err(|source| ServerError::Bind { addr, source })?;
+        let want = config.leptos.site_addr;
+        let bind_error = |source| ServerError::Bind { addr: want, source };
+        let listener = listen(want).map_err(bind_error)?;
+        let addr = listener.local_addr().map_err(bind_error)?;
         let metrics = Metrics::default();
         let guard = guard::Guard::new(&config.chat);
-        let channels = Channels {
-            messages: unbounded_channel(),
-            rooms: unbounded_channel(),
-        };
-        let wired = match config.chat.redis() {
-            None => single(&config, &guard, &metrics, channels).await?,
-            Some(url) => clustered(url, &config, &guard, &metrics, channels).await?,
-        };
-        let mut tasks = wired.tasks;
-        tasks.push(tokio::spawn(return_freed_memory()));
-        let router =
-            site::router(&config.leptos_options()).merge(metrics::router(metrics, wired.probes));
-        let router = (wired.with_socket_io)(router)
+        let site = site::router(&config.leptos_options());
+        let wired = wiring::wire(&config, site, &metrics, &guard).await?;
+        let router = wired
+            .router
+            .merge(metrics::router(metrics, wired.probes))
             .layer(axum::middleware::from_fn_with_state(guard, guard::guard));
         Ok(Server {
             listener,
+            addr,
             router,
             chat: wired.chat,
-            tasks,
-            roster: wired.roster,
-            close: wired.close,
+            stopper: wired.stopper,
+            trim: tokio::spawn(return_freed_memory()),
         })
     }
 
+    /// Where it listens (the port the system chose, when bound to port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+        self.addr
     }
 
     /// Serves until `shutdown` resolves, then closes every socket cleanly and returns.
@@ -175,9 +141,9 @@ impl Server {
             listener,
             router,
             chat,
-            tasks,
-            roster,
-            close,
+            stopper,
+            trim,
+            ..
         } = self;
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         // Chat frames are small and latency-bound: send them at once, not after Nagle's delay.
@@ -190,14 +156,8 @@ impl Server {
             .with_graceful_shutdown(async move {
                 shutdown.await;
                 tracing::info!("shutting down: closing every connection");
-                // These tasks broadcast through `io`, which must not be used after close.
-                for task in tasks {
-                    task.abort();
-                }
-                if let Some(roster) = roster {
-                    roster.retire().await;
-                }
-                close().await;
+                trim.abort();
+                stopper.stop().await;
             })
             .await
             .map_err(ServerError::Serve)?;
@@ -222,130 +182,6 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(LISTEN_BACKLOG)
-}
-
-/// A chat wired to its storage and its Socket.IO server, not yet serving.
-struct Wired {
-    chat: Chat,
-    probes: Vec<Arc<dyn Probe>>,
-    tasks: Vec<JoinHandle<()>>,
-    roster: Option<Arc<RedisRoster>>,
-    close: Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>,
-    /// Puts the Socket.IO layer on the router.
-    with_socket_io: Box<dyn FnOnce(axum::Router) -> axum::Router + Send>,
-}
-
-/// One self-contained process: SQLite (or memory), presence in this process.
-async fn single(
-    config: &Config,
-    guard: &guard::Guard,
-    metrics: &Metrics,
-    channels: Channels,
-) -> Result<Wired, ServerError> {
-    let (feed, fed) = channels.messages;
-    let (changes, changed) = channels.rooms;
-    let (log, identities): (Arc<dyn MessageLog>, Arc<dyn Directory>) = match config.chat.storage {
-        Storage::Sqlite => {
-            let store = SqliteStore::open(&config.chat.database, config.chat.fsync, feed)?;
-            let store = Arc::new(store);
-            (store.clone(), store)
-        }
-        Storage::Memory => (
-            Arc::new(MemoryLog::new(config.chat.history_len, feed)),
-            Arc::new(MemoryDirectory::default()),
-        ),
-    };
-    let probes: Vec<Arc<dyn Probe>> = vec![Arc::new(StorageProbe(log.clone()))];
-    let roster = Arc::new(LocalRoster::new(changes));
-    let chat = Chat::new(
-        log,
-        identities,
-        roster,
-        metrics.clone(),
-        guard.clone(),
-        config.chat.clone(),
-    )
-    .await?;
-    let (layer, io) = socket_io(config, &chat).build_layer();
-    Chat::attach(&io);
-    let tasks = vec![
-        tokio::spawn(chat.clone().sync_peers(io.clone(), changed)),
-        tokio::spawn(chat.clone().fan_out(io.clone(), fed)),
-    ];
-    Ok(Wired {
-        chat,
-        probes,
-        tasks,
-        roster: None,
-        close: Box::new(move || Box::pin(async move { io.close().await })),
-        with_socket_io: Box::new(move |router| router.layer(layer)),
-    })
-}
-
-/// One node of several sharing the Redis at `url`: messages, names, rooms and presence in
-/// Redis, broadcasts through socketioxide's Redis adapter (see [`cluster`]).
-async fn clustered(
-    url: &str,
-    config: &Config,
-    guard: &guard::Guard,
-    metrics: &Metrics,
-    channels: Channels,
-) -> Result<Wired, ServerError> {
-    use socketioxide_redis::{FredAdapter, RedisAdapterCtr};
-    let (feed, fed) = channels.messages;
-    let (changes, changed) = channels.rooms;
-    let client = cluster::client(url).await?;
-    let store = Arc::new(RedisStore::new(client.clone()));
-    let roster = Arc::new(RedisRoster::new(
-        client.clone(),
-        config.chat.node_ttl(),
-        metrics.clone(),
-    ));
-    // Its own connection: a blocking read would hold up every other command on a shared one.
-    let reader = FeedReader {
-        client: cluster::client(url).await?,
-        messages: feed,
-        rooms: changes,
-    };
-    let start = reader.start_id().await?;
-    let probes: Vec<Arc<dyn Probe>> = vec![
-        Arc::new(StorageProbe(store.clone())),
-        Arc::new(RedisProbe {
-            client,
-            metrics: metrics.clone(),
-        }),
-    ];
-    let chat = Chat::new(
-        store.clone(),
-        store,
-        roster.clone(),
-        metrics.clone(),
-        guard.clone(),
-        config.chat.clone(),
-    )
-    .await?;
-    let adapter = RedisAdapterCtr::new_with_fred(cluster::subscriber(url)?)
-        .await
-        .map_err(cluster::unavailable)?;
-    let (layer, io) = socket_io(config, &chat)
-        .with_adapter::<FredAdapter<_>>(adapter)
-        .build_layer();
-    Chat::attach(&io).await.map_err(cluster::unavailable)?;
-    tracing::info!(node = roster.node(), "joined the cluster on {url}");
-    let tasks = vec![
-        tokio::spawn(reader.run(start)),
-        tokio::spawn(roster.clone().heartbeat()),
-        tokio::spawn(chat.clone().sync_peers(io.clone(), changed)),
-        tokio::spawn(chat.clone().fan_out(io.clone(), fed)),
-    ];
-    Ok(Wired {
-        chat,
-        probes,
-        tasks,
-        roster: Some(roster),
-        close: Box::new(move || Box::pin(async move { io.close().await })),
-        with_socket_io: Box::new(move |router| router.layer(layer)),
-    })
 }
 
 /// glibc's allocator keeps memory freed by many threads (a burst of connections that left)

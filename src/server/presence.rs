@@ -8,9 +8,15 @@ use std::hash::Hash;
 /// connected several times (`C`, tabs, devices) and is listed once, until the last of those
 /// connections leaves. Joining and leaving are idempotent per connection, so a connection
 /// whose disconnect was handled before its connect cannot leave a ghost behind.
+///
+/// Presence also remembers which rooms each connection is in, so a connection's departure
+/// never depends on the transport still knowing its rooms (socketioxide may forget them
+/// before the disconnect handler runs: see [`Presence::leave_everywhere`]).
 #[derive(Debug)]
 pub struct Presence<K, C> {
     rooms: HashMap<String, Room<K, C>>,
+    /// Each connection's rooms, and whose connection it is.
+    connections: HashMap<C, (K, HashSet<String>)>,
     next_seq: u64,
 }
 
@@ -30,30 +36,46 @@ impl<K, C> Default for Presence<K, C> {
     fn default() -> Self {
         Self {
             rooms: HashMap::new(),
+            connections: HashMap::new(),
             next_seq: 0,
         }
     }
 }
 
-impl<K: Hash + Eq + Clone, C: Hash + Eq> Presence<K, C> {
+impl<K: Hash + Eq + Clone, C: Hash + Eq + Clone> Presence<K, C> {
     /// Adds connection `conn` of `key` to `room`; true when `key` was not listed before.
-    pub fn join(&mut self, room: &str, key: K, conn: C, name: String) -> bool {
+    pub fn join(&mut self, room_name: &str, key: K, conn: C, name: String) -> bool {
         self.next_seq += 1;
         let seq = self.next_seq;
-        let room = self.rooms.entry(room.to_owned()).or_insert_with(|| Room {
-            members: HashMap::new(),
-        });
-        let member = room.members.entry(key).or_insert(Member {
+        let room = self
+            .rooms
+            .entry(room_name.to_owned())
+            .or_insert_with(|| Room {
+                members: HashMap::new(),
+            });
+        let member = room.members.entry(key.clone()).or_insert(Member {
             seq,
             name,
             connections: HashSet::new(),
         });
-        member.connections.insert(conn);
-        member.connections.len() == 1
+        member.connections.insert(conn.clone());
+        let first = member.connections.len() == 1;
+        self.connections
+            .entry(conn)
+            .or_insert_with(|| (key, HashSet::new()))
+            .1
+            .insert(room_name.to_owned());
+        first
     }
 
     /// Takes connection `conn` of `key` out of `room`; true when that was its last one.
     pub fn leave(&mut self, room_name: &str, key: &K, conn: &C) -> bool {
+        if let Some((_, rooms)) = self.connections.get_mut(conn) {
+            rooms.remove(room_name);
+            if rooms.is_empty() {
+                self.connections.remove(conn);
+            }
+        }
         let Some(room) = self.rooms.get_mut(room_name) else {
             return false;
         };
@@ -68,6 +90,27 @@ impl<K: Hash + Eq + Clone, C: Hash + Eq> Presence<K, C> {
             self.rooms.remove(room_name);
         }
         true
+    }
+
+    /// Takes connection `conn` out of every room it is in; the rooms where it was its
+    /// person's last connection (who therefore left them), in no particular order.
+    pub fn leave_everywhere(&mut self, conn: &C) -> Vec<String> {
+        let Some((key, rooms)) = self.connections.remove(conn) else {
+            return Vec::new();
+        };
+        rooms
+            .into_iter()
+            .filter(|room| self.leave(room, &key, conn))
+            .collect()
+    }
+
+    /// The rooms connection `conn` is in.
+    #[cfg(test)]
+    fn rooms_of(&self, conn: &C) -> Vec<String> {
+        self.connections
+            .get(conn)
+            .map(|(_, rooms)| rooms.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Whether `key` has a connection in `room`.
@@ -153,5 +196,35 @@ mod tests {
         );
         assert!(p.leave("general", &1, &11));
         assert!(p.rooms.is_empty());
+        assert!(
+            p.connections.is_empty(),
+            "nothing is remembered of gone connections"
+        );
+    }
+
+    #[test]
+    fn a_closed_connection_leaves_every_room_it_was_in_without_being_told_which() {
+        let mut p = Presence::default();
+        p.join("general", 1, 10, "red-fox".into());
+        p.join("rust", 1, 10, "red-fox".into());
+        p.join("rust", 1, 11, "red-fox".into());
+        p.join("general", 2, 20, "blue-owl".into());
+        let mut rooms = p.rooms_of(&10);
+        rooms.sort();
+        assert_eq!(rooms, ["general", "rust"]);
+        assert_eq!(
+            p.leave_everywhere(&10),
+            ["general"],
+            "still in rust through another tab"
+        );
+        assert_eq!(p.names("general"), ["blue-owl"]);
+        assert_eq!(p.names("rust"), ["red-fox"]);
+        assert!(
+            p.leave_everywhere(&10).is_empty(),
+            "a second close is nothing"
+        );
+        assert_eq!(p.leave_everywhere(&11), ["rust"]);
+        assert_eq!(p.leave_everywhere(&20), ["general"]);
+        assert!(p.rooms.is_empty() && p.connections.is_empty());
     }
 }

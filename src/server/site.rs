@@ -11,11 +11,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::ui::{App, shell};
 
-/// Hashed file names never change content, so browsers may keep them for a year.
-const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-/// Unhashed files must be revalidated (ServeDir answers If-Modified-Since).
-const REVALIDATE: &str = "no-cache";
-
+use super::headers::{IMMUTABLE, REVALIDATE};
 pub fn router(options: &LeptosOptions) -> Router {
     let routes = generate_route_list(App);
     let root = options.site_root.to_string();

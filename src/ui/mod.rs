@@ -45,31 +45,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// Sends this page's Content-Security-Policy, naming the response's script nonce: only the
-/// hydration scripts Leptos marks with it may run, plus WebAssembly (`'wasm-unsafe-eval'`).
+/// Sends this page's Content-Security-Policy (the server owns every header).
 #[cfg(feature = "ssr")]
 fn send_content_security_policy() {
-    use axum::http::{HeaderValue, header::CONTENT_SECURITY_POLICY};
-    let (Some(nonce), Some(response)) = (
-        leptos::nonce::use_nonce(),
-        use_context::<leptos_axum::ResponseOptions>(),
-    ) else {
-        return;
-    };
-    // `cargo leptos watch` reloads the page over a WebSocket on its own port.
-    let connect = if std::env::var_os("LEPTOS_WATCH").is_some() {
-        "'self' ws:"
-    } else {
-        "'self'"
-    };
-    let policy = format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' data:; connect-src {connect}; object-src 'none'; \
-         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    );
-    if let Ok(value) = HeaderValue::from_str(&policy) {
-        response.insert_header(CONTENT_SECURITY_POLICY, value);
-    }
+    crate::server::headers::send_page_policy();
 }
 
 /// The browser never renders the shell.

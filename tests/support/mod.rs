@@ -9,7 +9,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use chat::client::session::{Action, Cursor, Session};
-use chat::protocol::{Auth, ChatError, DEFAULT_ROOM, NewMessage, ServerEvent};
+use chat::protocol::{
+    Auth, ChatError, ClientEvent, DEFAULT_ROOM, Draft, JoinRoom, NewMessage, Request, RoomDone,
+    SendMessage, ServerEvent, Stored,
+};
 use chat::server::{Config, Server};
 use futures::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
@@ -179,7 +182,7 @@ pub struct Client {
     pub errors: Vec<ChatError>,
     pub typing: Vec<chat::protocol::Typing>,
     pub notices: Vec<chat::protocol::Notice>,
-    pub acks: Vec<(u64, Result<u64, ChatError>)>,
+    pub acks: Vec<(u64, Result<serde_json::Value, ChatError>)>,
     pub refused: Option<String>,
     pub closed: bool,
     /// Speaks only the tutorial's protocol (gets `update-peers`, not `room-peers`).
@@ -389,12 +392,25 @@ impl Client {
         }
     }
 
-    /// Sends `event` with `payload` and an ack id, and waits for the answer.
-    pub async fn request(
+    /// Sends a typed request with an ack id and waits for its typed answer.
+    pub async fn request<R>(&mut self, request: R) -> Result<R::Accepted, ChatError>
+    where
+        R: Request + Into<ClientEvent>,
+    {
+        let name = R::NAME;
+        let payload = serde_json::to_value(&request).expect("requests serialise");
+        let answer = self.raw_request(name, payload).await?;
+        Ok(serde_json::from_value(answer)
+            .unwrap_or_else(|e| panic!("{name}: ack of the wrong shape: {e}")))
+    }
+
+    /// Sends any event name with any payload (what a hostile or buggy client might) and an
+    /// ack id, and waits for the answer's fields.
+    pub async fn raw_request(
         &mut self,
         event: &str,
         payload: serde_json::Value,
-    ) -> Result<u64, ChatError> {
+    ) -> Result<serde_json::Value, ChatError> {
         self.next_request += 1;
         let ack = self.next_request;
         let frame = chat::protocol::Frame::event(event, vec![payload], Some(ack)).encode();
@@ -410,29 +426,38 @@ impl Client {
     }
 
     /// Joins a room; returns once the server has answered.
-    pub async fn join(&mut self, room: &str) -> Result<u64, ChatError> {
+    pub async fn join(&mut self, room: &str) -> Result<RoomDone, ChatError> {
         let after = self.cursors.get(room).and_then(Cursor::position);
-        self.request("join", serde_json::json!({ "room": room, "after": after }))
-            .await
+        self.request(JoinRoom {
+            room: room.to_owned(),
+            after,
+        })
+        .await
     }
 
-    /// Says something in a room (or, with `to`, to a person).
+    /// Says something in a room (or, with `to`, to a person); the stored message's id.
     pub async fn say_in(&mut self, room: &str, text: &str) -> Result<u64, ChatError> {
-        let cid = self.fresh_client_id();
-        self.request(
-            "message",
-            serde_json::json!({ "text": text, "clientId": cid, "room": room }),
-        )
-        .await
+        self.send_draft(text, Some(room), None).await
     }
 
     pub async fn dm(&mut self, to: &str, text: &str) -> Result<u64, ChatError> {
-        let cid = self.fresh_client_id();
-        self.request(
-            "message",
-            serde_json::json!({ "text": text, "clientId": cid, "to": to }),
-        )
-        .await
+        self.send_draft(text, None, Some(to)).await
+    }
+
+    async fn send_draft(
+        &mut self,
+        text: &str,
+        room: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<u64, ChatError> {
+        let draft = Draft {
+            text: text.to_owned(),
+            client_id: Some(self.fresh_client_id()),
+            room: room.map(str::to_owned),
+            to: to.map(str::to_owned),
+        };
+        let stored = self.request(SendMessage::Draft(draft)).await?;
+        Ok(stored.id)
     }
 
     /// Messages received (live or history) in `room`.
@@ -477,7 +502,12 @@ impl Client {
         self.until(|c| c.closed || c.acks.iter().any(|(a, _)| *a == ack))
             .await;
         let pos = self.acks.iter().position(|(a, _)| *a == ack)?;
-        Some(self.acks.remove(pos).1)
+        let answer = self.acks.remove(pos).1;
+        Some(answer.map(|fields| {
+            serde_json::from_value::<Stored>(fields)
+                .expect("a message ack carries id and ts")
+                .id
+        }))
     }
 
     pub fn peer_set(&self) -> std::collections::BTreeSet<String> {

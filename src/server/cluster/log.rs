@@ -1,17 +1,13 @@
-//! The shared message log and directory in Redis.
-//!
-//! Keys: `chat:seq:{room}` (last id), `chat:room:{room}` (stream; entry `{id}-0`, field `m` =
-//! the message as JSON with its id left 0, the entry id being the truth), `chat:cid:{room}:
-//! {author}:{client id}` (the id a retry resolves to, kept a week), `chat:users` (identity →
-//! name), `chat:names` (every given name), `chat:rooms` (public rooms).
+//! The shared message log and directory in Redis (keys: see [`super::keys`]).
 
 use fred::interfaces::{HashesInterface, SetsInterface, StreamsInterface};
 use fred::types::scripts::Script;
 use futures::future::BoxFuture;
 
-use super::{FEED, FEED_LEN, unavailable};
+use super::keys::{self, FEED};
+use super::{FEED_LEN, unavailable};
 use crate::protocol::NewMessage;
-use crate::server::store::{Appended, Directory, Entry, MessageLog, StoreError, now_ms};
+use crate::server::store::{Appended, Directory, Entry, MessageLog, StoreError};
 
 /// How long a retry with the same client id finds the stored message, in seconds.
 const RETRY_WINDOW_SECS: u64 = 7 * 24 * 3600;
@@ -56,14 +52,10 @@ impl RedisStore {
     pub fn new(client: fred::clients::Client) -> Self {
         Self {
             client,
-            append: Script::from_lua(APPEND),
-            remember: Script::from_lua(REMEMBER),
+            append: keys::script(APPEND),
+            remember: keys::script(REMEMBER),
         }
     }
-}
-
-fn room_key(room: &str) -> String {
-    format!("chat:room:{room}")
 }
 
 /// A stored message from its stream entry: the JSON with the id taken from the entry id.
@@ -91,34 +83,22 @@ fn decode_entries(
 impl MessageLog for RedisStore {
     fn append<'a>(&'a self, entry: Entry<'a>) -> BoxFuture<'a, Result<Appended, StoreError>> {
         Box::pin(async move {
-            let message = NewMessage {
-                sender: entry.sender.to_owned(),
-                message: entry.text,
-                room: entry.room.to_owned(),
-                id: 0,
-                ts: now_ms(),
-                client_id: entry.client_id.map(str::to_owned),
-                from: entry.from.to_owned(),
-            };
+            let (room, author, client_id) = (entry.room, entry.author, entry.client_id);
+            // The id is the script's to give; the stored copy carries it in its entry id.
+            let message = entry.into_message(0);
             let json = serde_json::to_string(&message).map_err(unavailable)?;
-            let dedupe = entry.client_id.map_or(String::new(), |cid| {
-                format!("chat:cid:{}:{}:{cid}", entry.room, entry.author)
-            });
-            let keys = vec![
-                format!("chat:seq:{}", entry.room),
-                room_key(entry.room),
-                FEED.to_owned(),
-            ];
+            let dedupe = client_id.map_or(String::new(), |cid| keys::retry(room, author, cid));
+            let script_keys = vec![keys::seq(room), keys::room(room), FEED.to_owned()];
             let args = vec![
                 json,
                 dedupe,
-                entry.room.to_owned(),
+                room.to_owned(),
                 FEED_LEN.to_string(),
                 RETRY_WINDOW_SECS.to_string(),
             ];
             let (duplicate, id, json): (i64, String, String) = self
                 .append
-                .evalsha_with_reload(&self.client, keys, args)
+                .evalsha_with_reload(&self.client, script_keys, args)
                 .await
                 .map_err(unavailable)?;
             Ok(Appended {
@@ -136,7 +116,7 @@ impl MessageLog for RedisStore {
         Box::pin(async move {
             let entries = self
                 .client
-                .xrevrange_values(room_key(room), "+", "-", Some(limit as u64))
+                .xrevrange_values(keys::room(room), "+", "-", Some(limit as u64))
                 .await
                 .map_err(unavailable)?;
             let mut messages = decode_entries(entries)?;
@@ -155,7 +135,7 @@ impl MessageLog for RedisStore {
             let start = format!("{}-0", after.saturating_add(1));
             let entries = self
                 .client
-                .xrange_values(room_key(room), start, "+", Some(limit as u64))
+                .xrange_values(keys::room(room), start, "+", Some(limit as u64))
                 .await
                 .map_err(unavailable)?;
             decode_entries(entries)
@@ -172,7 +152,7 @@ impl Directory for RedisStore {
     fn name_of<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
         Box::pin(async move {
             self.client
-                .hget("chat:users", user)
+                .hget(keys::USERS, user)
                 .await
                 .map_err(unavailable)
         })
@@ -188,7 +168,7 @@ impl Directory for RedisStore {
                 .remember
                 .evalsha_with_reload(
                     &self.client,
-                    vec!["chat:users", "chat:names"],
+                    vec![keys::USERS, keys::NAMES],
                     vec![user, name],
                 )
                 .await
@@ -201,31 +181,58 @@ impl Directory for RedisStore {
     }
 
     fn all_names(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
-        Box::pin(async move {
-            self.client
-                .smembers("chat:names")
-                .await
-                .map_err(unavailable)
-        })
+        Box::pin(async move { self.client.smembers(keys::NAMES).await.map_err(unavailable) })
     }
 
     fn rooms(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
-        Box::pin(async move {
-            self.client
-                .smembers("chat:rooms")
-                .await
-                .map_err(unavailable)
-        })
+        Box::pin(async move { self.client.smembers(keys::ROOMS).await.map_err(unavailable) })
     }
 
     fn add_room<'a>(&'a self, room: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
             let added: u64 = self
                 .client
-                .sadd("chat:rooms", room)
+                .sadd(keys::ROOMS, room)
                 .await
                 .map_err(unavailable)?;
             Ok(added == 1)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::super::test_redis::RedisServer;
+    use super::super::{FeedReader, client};
+    use super::*;
+    use crate::server::store::contract;
+
+    /// A store on database `db` of `redis` (each contract step gets an empty one).
+    async fn store(redis: &RedisServer, db: u8) -> RedisStore {
+        RedisStore::new(client(&redis.url(db)).await.expect("redis answers"))
+    }
+
+    #[tokio::test]
+    async fn redis_store_keeps_the_contract() {
+        let redis = RedisServer::start();
+        contract::ids_increase_by_one_per_room(&store(&redis, 0).await).await;
+        contract::a_retry_with_the_same_client_id_is_stored_once(&store(&redis, 1).await).await;
+        contract::recent_and_after_read_in_order(&store(&redis, 2).await).await;
+        contract::names_are_remembered(&store(&redis, 3).await).await;
+        contract::rooms_are_remembered(&store(&redis, 4).await).await;
+        // The feed, as every node reads it: through the feed reader.
+        let (messages, fed) = tokio::sync::mpsc::unbounded_channel();
+        let reader = FeedReader {
+            client: client(&redis.url(5)).await.unwrap(),
+            messages,
+            rooms: tokio::sync::mpsc::unbounded_channel().0,
+        };
+        let start = reader.start_id().await.unwrap();
+        let reading = tokio::spawn(reader.run(start));
+        contract::the_feed_carries_new_messages_in_id_order(Arc::new(store(&redis, 5).await), fed)
+            .await;
+        reading.abort();
     }
 }

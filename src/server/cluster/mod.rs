@@ -19,6 +19,7 @@
 //! One standalone Redis (7 or later: the adapter uses sharded pub/sub and RESP3) with AOF
 //! persistence: history lives there.
 
+mod keys;
 mod log;
 mod roster;
 
@@ -34,8 +35,6 @@ pub use roster::{FeedReader, RedisRoster};
 use super::metrics::{Metrics, Probe};
 use super::store::StoreError;
 
-/// The global stream every node reads: new messages and rooms whose member list changed.
-const FEED: &str = "chat:feed";
 /// Entries kept in the feed; a node further behind than this after an outage misses some
 /// messages live (its clients see the gap and catch up from history).
 const FEED_LEN: u64 = 100_000;
@@ -46,7 +45,7 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 const RECONNECT_DELAY_MS: u32 = 250;
 
 pub(crate) fn unavailable(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(format!("redis: {e}"))
+    super::store::unavailable(format_args!("redis: {e}"))
 }
 
 fn config(url: &str) -> Result<Config, StoreError> {
@@ -136,5 +135,50 @@ impl Probe for RedisProbe {
             self.metrics.redis_round_trip(started.elapsed());
             Ok(())
         })
+    }
+}
+
+/// A throwaway redis-server for unit tests (Debian's, installed by `scripts/setup.sh`), on a
+/// free loopback port, gone when dropped.
+#[cfg(test)]
+pub(crate) mod test_redis {
+    use std::process::{Child, Command, Stdio};
+
+    pub struct RedisServer {
+        port: u16,
+        child: Child,
+    }
+
+    impl RedisServer {
+        pub fn start() -> RedisServer {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port")
+                .port();
+            let child = Command::new("redis-server")
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--save", "", "--appendonly", "no"])
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("redis-server starts (scripts/setup.sh installs it)");
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+                assert!(std::time::Instant::now() < deadline, "redis did not listen");
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            RedisServer { port, child }
+        }
+
+        /// The URL of database `db` (0 to 15).
+        pub fn url(&self, db: u8) -> String {
+            format!("redis://127.0.0.1:{}/{db}", self.port)
+        }
+    }
+
+    impl Drop for RedisServer {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }

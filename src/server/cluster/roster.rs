@@ -1,9 +1,4 @@
-//! Presence across nodes, and the feed every node reads.
-//!
-//! Keys: `chat:nodes` (sorted set: node → the time, in ms, until which it counts as alive),
-//! `chat:presence:{room}:{node}` (hash: public id → name, that node's members of the room),
-//! `chat:presence:{room}` (set of nodes with members there), `chat:node:{node}:rooms` (the
-//! rooms a node has members in, for sweeping it).
+//! Presence across nodes, and the feed every node reads (keys: see [`super::keys`]).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -14,7 +9,8 @@ use fred::types::scripts::Script;
 use futures::future::BoxFuture;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::{FEED, FEED_LEN, unavailable};
+use super::keys::{self, FEED};
+use super::{FEED_LEN, unavailable};
 use crate::protocol::{NewMessage, Peer};
 use crate::server::lock;
 use crate::server::metrics::Metrics;
@@ -50,7 +46,7 @@ local out = {}
 for _, node in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local alive = redis.call('ZSCORE', KEYS[2], node)
   if alive and tonumber(alive) > tonumber(ARGV[2]) then
-    local members = redis.call('HGETALL', 'chat:presence:' .. ARGV[1] .. ':' .. node)
+    local members = redis.call('HGETALL', presence_key(ARGV[1], node))
     for i = 1, #members do out[#out + 1] = members[i] end
   end
 end
@@ -70,11 +66,11 @@ end
 local count = 0
 for _, node in ipairs(gone) do
   redis.call('ZREM', KEYS[1], node)
-  local rooms_key = 'chat:node:' .. node .. ':rooms'
+  local rooms_key = node_rooms_key(node)
   local rooms = redis.call('SMEMBERS', rooms_key)
   for _, room in ipairs(rooms) do
-    redis.call('DEL', 'chat:presence:' .. room .. ':' .. node)
-    redis.call('SREM', 'chat:presence:' .. room, node)
+    redis.call('DEL', presence_key(room, node))
+    redis.call('SREM', presence_nodes_key(room), node)
     redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'p', room)
   end
   redis.call('DEL', rooms_key)
@@ -104,9 +100,9 @@ impl RedisRoster {
             node: format!("{:016x}", rand::random::<u64>()),
             ttl,
             metrics,
-            publish: Script::from_lua(PUBLISH),
-            members: Script::from_lua(MEMBERS),
-            forget: Script::from_lua(FORGET),
+            publish: keys::script(PUBLISH),
+            members: keys::script(MEMBERS),
+            forget: keys::script(FORGET),
             published: Mutex::new(HashMap::new()),
         }
     }
@@ -128,7 +124,7 @@ impl RedisRoster {
             let added: Result<i64, _> = self
                 .client
                 .zadd(
-                    "chat:nodes",
+                    keys::NODES,
                     None,
                     None,
                     false,
@@ -178,7 +174,7 @@ impl RedisRoster {
         self.forget
             .evalsha_with_reload(
                 &self.client,
-                vec!["chat:nodes", FEED],
+                vec![keys::NODES, FEED],
                 vec![node.to_owned(), now_ms().to_string(), FEED_LEN.to_string()],
             )
             .await
@@ -212,15 +208,15 @@ impl Roster for RedisRoster {
                 args.push(peer.id.clone());
                 args.push(peer.name.clone());
             }
-            let keys = vec![
-                format!("chat:presence:{room}:{}", self.node),
-                format!("chat:presence:{room}"),
-                format!("chat:node:{}:rooms", self.node),
+            let script_keys = vec![
+                keys::presence(room, &self.node),
+                keys::presence_nodes(room),
+                keys::node_rooms(&self.node),
                 FEED.to_owned(),
             ];
             let () = self
                 .publish
-                .evalsha_with_reload(&self.client, keys, args)
+                .evalsha_with_reload(&self.client, script_keys, args)
                 .await
                 .map_err(unavailable)?;
             self.metrics.redis_round_trip(started.elapsed());
@@ -241,7 +237,7 @@ impl Roster for RedisRoster {
                 .members
                 .evalsha_with_reload(
                     &self.client,
-                    vec![format!("chat:presence:{room}"), "chat:nodes".to_owned()],
+                    vec![keys::presence_nodes(room), keys::NODES.to_owned()],
                     vec![room.to_owned(), now_ms().to_string()],
                 )
                 .await

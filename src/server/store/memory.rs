@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use futures::future::{BoxFuture, ready};
 
-use super::{Appended, Directory, Entry, Feed, MessageLog, StoreError, now_ms};
+use super::{Appended, Directory, Entry, Feed, MessageLog, StoreError};
 use crate::protocol::NewMessage;
 use crate::server::lock;
 
@@ -50,20 +50,12 @@ impl MessageLog for MemoryLog {
             }
         }
         log.last_id += 1;
-        let message = NewMessage {
-            sender: entry.sender.to_owned(),
-            message: entry.text,
-            room: entry.room.to_owned(),
-            id: log.last_id,
-            ts: now_ms(),
-            client_id: entry.client_id.map(str::to_owned),
-            from: entry.from.to_owned(),
-        };
+        let author = entry.author.to_owned();
+        let message = entry.into_message(log.last_id);
         if log.messages.len() == self.capacity {
             log.messages.pop_front();
         }
-        log.messages
-            .push_back((entry.author.to_owned(), message.clone()));
+        log.messages.push_back((author, message.clone()));
         // Still under the lock, so the feed sees ids in order. Nobody listening (tests) is fine.
         let _ = self.feed.send(message.clone());
         Box::pin(ready(Ok(Appended {

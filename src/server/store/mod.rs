@@ -17,6 +17,11 @@ pub use sqlite::SqliteStore;
 
 use crate::protocol::NewMessage;
 
+/// A backend's failure as the chat sees it: unavailable, try again.
+pub(crate) fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
 /// Where a log puts every newly committed message, in commit order, so broadcasts go out in
 /// id order (handlers finish in any order; the feed does not).
 pub type Feed = tokio::sync::mpsc::UnboundedSender<NewMessage>;
@@ -46,6 +51,21 @@ pub struct Entry<'a> {
     pub from: &'a str,
     pub text: String,
     pub client_id: Option<&'a str>,
+}
+
+impl Entry<'_> {
+    /// The message as everyone will receive it, with the id its log gave it, stamped now.
+    pub fn into_message(self, id: u64) -> NewMessage {
+        NewMessage {
+            sender: self.sender.to_owned(),
+            message: self.text,
+            room: self.room.to_owned(),
+            id,
+            ts: now_ms(),
+            client_id: self.client_id.map(str::to_owned),
+            from: self.from.to_owned(),
+        }
+    }
 }
 
 /// A stored message, and whether it had been stored before (a retry).
@@ -98,6 +118,23 @@ pub trait Directory: Send + Sync + 'static {
 
     /// Records a room; true when it is new.
     fn add_room<'a>(&'a self, room: &'a str) -> BoxFuture<'a, Result<bool, StoreError>>;
+}
+
+/// Checks that the message store answers, for `/readyz`.
+pub struct StorageProbe(pub std::sync::Arc<dyn MessageLog>);
+
+impl super::metrics::Probe for StorageProbe {
+    fn name(&self) -> &'static str {
+        "storage"
+    }
+    fn check(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            self.0
+                .recent(crate::protocol::DEFAULT_ROOM, 1)
+                .await
+                .map(|_| ())
+        })
+    }
 }
 
 pub(crate) fn now_ms() -> u64 {

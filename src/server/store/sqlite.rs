@@ -17,7 +17,7 @@ use futures::future::BoxFuture;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Appended, Directory, Entry, Feed, MessageLog, StoreError, now_ms};
+use super::{Appended, Directory, Entry, Feed, MessageLog, StoreError, now_ms, unavailable};
 use crate::protocol::NewMessage;
 
 /// The columns [`row_to_message`] reads, in its order.
@@ -72,14 +72,11 @@ enum Write {
     },
 }
 
-/// An [`Entry`] sent to the writer thread.
+/// An [`Entry`] sent to the writer thread: its author, and the message it will be once the
+/// writer gives it the room's next id.
 struct OwnedEntry {
-    room: String,
     author: String,
-    sender: String,
-    from: String,
-    text: String,
-    client_id: Option<String>,
+    message: NewMessage,
 }
 
 pub struct SqliteStore {
@@ -163,19 +160,11 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn unavailable(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(e.to_string())
-}
-
 impl MessageLog for SqliteStore {
     fn append<'a>(&'a self, entry: Entry<'a>) -> BoxFuture<'a, Result<Appended, StoreError>> {
         let entry = OwnedEntry {
-            room: entry.room.to_owned(),
             author: entry.author.to_owned(),
-            sender: entry.sender.to_owned(),
-            from: entry.from.to_owned(),
-            text: entry.text,
-            client_id: entry.client_id.map(str::to_owned),
+            message: entry.into_message(0),
         };
         Box::pin(self.write(move |reply| Write::Append { entry, reply }))
     }
@@ -373,14 +362,10 @@ fn append(
     entry: OwnedEntry,
 ) -> rusqlite::Result<Appended> {
     let OwnedEntry {
-        room,
         author,
-        sender,
-        from,
-        text,
-        client_id,
+        mut message,
     } = entry;
-    if let Some(cid) = &client_id {
+    if let Some(cid) = &message.client_id {
         let earlier = tx
             .prepare_cached(&format!(
                 "SELECT {MESSAGE_COLUMNS} FROM messages WHERE author = ?1 AND client_id = ?2"
@@ -394,21 +379,13 @@ fn append(
             });
         }
     }
-    let last = match last_ids.get(&room) {
+    let last = match last_ids.get(&message.room) {
         Some(last) => *last,
         None => tx
             .prepare_cached("SELECT COALESCE(MAX(id), 0) FROM messages WHERE room = ?1")?
-            .query_row([&room], |row| row.get::<_, i64>(0))? as u64,
+            .query_row([&message.room], |row| row.get::<_, i64>(0))? as u64,
     };
-    let message = NewMessage {
-        sender,
-        message: text,
-        room,
-        id: last + 1,
-        ts: now_ms(),
-        client_id,
-        from,
-    };
+    message.id = last + 1;
     tx.prepare_cached(
         "INSERT INTO messages (room, id, ts, author, sender, text, client_id, sender_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",

@@ -1,0 +1,134 @@
+//! A connection arriving: [`admit`] runs before the server confirms it (`40`) — it reads the
+//! client's identity from the connect payload and registers the handlers, so they are in
+//! place before the client can send anything — and [`on_connect`] then sends what a newcomer
+//! gets: its name, the rooms, the member lists and recent history of `general`.
+
+use std::sync::{Arc, Mutex};
+
+use socketioxide::adapter::Adapter;
+use socketioxide::extract::{Extension, SocketRef, State, TryData};
+
+use super::super::guard::{ConnectionLimit, peer_ip};
+use super::delivery::emit;
+use super::handlers::{self, enter};
+use super::identity::{Member, anonymous_user_key, public_id, user_key};
+use super::peer_sync::{READS_NAMES, READS_ROOM_PEERS};
+use super::reply::Limit;
+use super::{Chat, user_room};
+use crate::protocol::{
+    Auth, DEFAULT_ROOM, JoinRoom, LeaveRoom, NameGenerated, Resync, SendMessage, TypingIn, Welcome,
+    WireEvent, check_token,
+};
+
+/// Where the client says it stands, from its connect packet; used once, at connect.
+#[derive(Debug, Clone)]
+struct Resume(std::collections::BTreeMap<String, u64>);
+
+/// Why a connection was refused; the client receives it as `44{"message": ...}`.
+#[derive(Debug)]
+pub(super) struct Refusal(String);
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Reads the client's identity and registers the handlers (the connect middleware).
+pub(super) async fn admit<A: Adapter>(
+    s: SocketRef<A>,
+    State(chat): State<Chat>,
+    TryData(auth): TryData<Auth>,
+) -> Result<(), Refusal> {
+    let auth = auth.map_err(|e| {
+        tracing::debug!(sid = %s.id, error = %e, "bad connect payload");
+        Refusal("The connect payload must be an object like {\"token\": \"...\"}.".into())
+    })?;
+    let member = identify(&s, &chat, &auth).await?;
+    if let Some(ip) = member.ip {
+        chat.0.guard.connected(ip);
+    }
+    chat.0.metrics.connected();
+    s.extensions.insert(chat.0.metrics.clone());
+    s.extensions.insert(member);
+    s.extensions.insert(Resume(auth.last_seen));
+    let limit = ConnectionLimit::new(&chat.0.config);
+    s.extensions.insert(Limit(Arc::new(Mutex::new(limit))));
+    s.on(SendMessage::NAME, handlers::on_message::<A>);
+    s.on(Resync::NAME, handlers::on_resync::<A>);
+    s.on(JoinRoom::NAME, handlers::on_join::<A>);
+    s.on(LeaveRoom::NAME, handlers::on_leave::<A>);
+    s.on(TypingIn::NAME, handlers::on_typing::<A>);
+    s.on_fallback(handlers::on_unknown_event::<A>);
+    s.on_disconnect(handlers::on_disconnect::<A>);
+    Ok(())
+}
+
+/// Who is connecting: a returning person by their token, or an anonymous newcomer.
+async fn identify<A: Adapter>(
+    s: &SocketRef<A>,
+    chat: &Chat,
+    auth: &Auth,
+) -> Result<Member, Refusal> {
+    let ip = peer_ip(&s.req_parts().extensions);
+    let Some(token) = &auth.token else {
+        let user = anonymous_user_key(s.id);
+        return Ok(Member {
+            id: public_id(&user).into(),
+            user: user.into(),
+            name: chat.0.identity.anonymous_name().into(),
+            anonymous: true,
+            room_peers: auth.room_peers,
+            ip,
+        });
+    };
+    check_token(token).map_err(|e| Refusal(e.message))?;
+    let user = user_key(token);
+    let name = chat.0.identity.name_for(&user).await.map_err(|e| {
+        tracing::error!(sid = %s.id, error = %e, "identity lookup failed");
+        Refusal("The chat is unavailable; try again shortly.".into())
+    })?;
+    Ok(Member {
+        id: public_id(&user).into(),
+        user: user.into(),
+        name: name.into(),
+        anonymous: false,
+        room_peers: auth.room_peers,
+        ip,
+    })
+}
+
+/// Welcomes an admitted connection: name, rooms, presence in `general`, history.
+pub(super) async fn on_connect<A: Adapter>(
+    s: SocketRef<A>,
+    State(chat): State<Chat>,
+    Extension(member): Extension<Member>,
+) {
+    let reads = if member.room_peers {
+        READS_ROOM_PEERS
+    } else {
+        READS_NAMES
+    };
+    s.join([
+        DEFAULT_ROOM.to_owned(),
+        user_room(&member.id),
+        reads.to_owned(),
+    ]);
+    tracing::info!(sid = %s.id, name = %member.name, "connected");
+    emit(&s, &NameGenerated(member.name.to_string()));
+    emit(
+        &s,
+        &Welcome {
+            id: member.id.to_string(),
+            name: member.name.to_string(),
+        },
+    );
+    match chat.0.rooms.list().await {
+        Ok(list) => emit(&s, &list),
+        Err(e) => tracing::warn!(sid = %s.id, error = %e, "room list not read"),
+    }
+    enter(&chat, &s, &member, DEFAULT_ROOM).await;
+    let resume = s.extensions.remove::<Resume>();
+    let after = resume.and_then(|r| r.0.get(DEFAULT_ROOM).copied());
+    chat.send_history(&s, DEFAULT_ROOM, after).await;
+}

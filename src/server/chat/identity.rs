@@ -1,0 +1,127 @@
+//! A person, in one vocabulary: the **user key** (derived from the browser's secret token, or
+//! the socket id for the anonymous; server only, never sent), the **public id** (derived from
+//! the user key, not reversible; what others see and address), and the **display name**.
+
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+use super::super::lock;
+use super::super::names::NameRegistry;
+use super::super::store::{Directory, StoreError};
+
+/// Names tried for a new person before giving up (only a shared directory can refuse one).
+const NAMING_ATTEMPTS: usize = 8;
+
+/// Who a connection is, kept in the socket's extensions.
+#[derive(Debug, Clone)]
+pub(super) struct Member {
+    /// The user key. Never sent to anyone.
+    pub user: Arc<str>,
+    /// The public id.
+    pub id: Arc<str>,
+    /// The display name.
+    pub name: Arc<str>,
+    /// No token: a fresh name for this connection only, given back when it closes.
+    pub anonymous: bool,
+    /// Reads `room-peers` instead of the tutorial's `update-peers` (see `Auth::room_peers`).
+    pub room_peers: bool,
+    /// Where it connected from, for the per-IP connection count.
+    pub ip: Option<IpAddr>,
+}
+
+/// The user key of a token: a hash, so the database never holds a usable token.
+pub(super) fn user_key(token: &str) -> String {
+    format!("u:{}", hex_digest(token, 16))
+}
+
+/// The user key of a connection without a token.
+pub(super) fn anonymous_user_key(sid: impl std::fmt::Display) -> String {
+    format!("s:{sid}")
+}
+
+/// The public id of a user key; others cannot get the key back from it.
+pub(super) fn public_id(user: &str) -> String {
+    hex_digest(
+        &format!("public:{user}"),
+        crate::protocol::PUBLIC_ID_LEN / 2,
+    )
+}
+
+fn hex_digest(text: &str, bytes: usize) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())[..bytes]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Display names: who holds which, and the directory that remembers returning people's.
+pub(super) struct Identity {
+    names: Mutex<NameRegistry>,
+    directory: Arc<dyn Directory>,
+    /// Serialises first-time naming of a token, so two tabs opening at once get one name.
+    naming: tokio::sync::Mutex<()>,
+}
+
+impl Identity {
+    /// Every name the directory remembers stays reserved for its person.
+    pub async fn load(directory: Arc<dyn Directory>) -> Result<Self, StoreError> {
+        let mut names = NameRegistry::default();
+        for name in directory.all_names().await? {
+            names.reserve(name);
+        }
+        Ok(Identity {
+            names: Mutex::new(names),
+            directory,
+            naming: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The name that goes with a user key: remembered, or new and remembered.
+    pub async fn name_for(&self, user: &str) -> Result<String, StoreError> {
+        let _one_at_a_time = self.naming.lock().await;
+        for _ in 0..NAMING_ATTEMPTS {
+            if let Some(name) = self.directory.name_of(user).await? {
+                return Ok(name);
+            }
+            let name = lock(&self.names).assign(&mut rand::rng());
+            match self.directory.remember(user, &name).await {
+                Ok(()) => return Ok(name),
+                // Given on another node meanwhile: it stays reserved here too; ask again.
+                Err(StoreError::Taken(name)) => {
+                    tracing::debug!(%name, "name taken elsewhere; trying another");
+                }
+                Err(e) => {
+                    lock(&self.names).release(&name);
+                    return Err(e);
+                }
+            }
+        }
+        Err(StoreError::Unavailable("no free name found".into()))
+    }
+
+    /// A fresh name for an anonymous connection, held until [`Identity::release`].
+    pub fn anonymous_name(&self) -> String {
+        lock(&self.names).assign(&mut rand::rng())
+    }
+
+    pub fn release(&self, name: &str) {
+        lock(&self.names).release(name);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_public_id_hides_the_user_key_and_the_key_hides_the_token() {
+        let user = user_key("a-secret-token-0123456789");
+        assert!(user.starts_with("u:") && !user.contains("secret"));
+        assert_eq!(user, user_key("a-secret-token-0123456789"), "stable");
+        let id = public_id(&user);
+        assert!(crate::protocol::is_public_id(&id), "{id}");
+        assert_ne!(id, public_id(&user_key("another-token-0123456789")));
+        assert_ne!(public_id(&anonymous_user_key("sid1")), id);
+    }
+}

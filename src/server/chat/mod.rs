@@ -1,0 +1,126 @@
+//! The chat itself: who is connected, in which conversations, and what they say.
+//!
+//! Conversations are rooms. Everyone is in [`DEFAULT_ROOM`] (so the tutorial's client, which
+//! knows nothing of rooms, chats there as before) and may join public rooms by name. A direct
+//! conversation (`dm:<id>:<id>` of two public ids) is delivered to each person's own socket
+//! room (`user:<id>`), so nobody else can receive it, and only the two may load it.
+//!
+//! | file | holds |
+//! |---|---|
+//! | `connect.rs` | admitting a connection (its identity) and what it is sent on arrival |
+//! | `handlers.rs` | one small async fn per client event, and the disconnect |
+//! | `reply.rs` | answering an event: rate check, typed ack or `chat-error`, strikes |
+//! | `identity.rs` | a person: user key (secret-derived), public id, display name |
+//! | `rooms.rs` | the list of public rooms, cached from the directory |
+//! | `notices.rs` | joined/left notices, their grace period and summaries |
+//! | `peer_sync.rs` | keeping every client's member lists true, paced |
+//! | `delivery.rs` | fan-out of committed messages, history pages, emit/broadcast helpers |
+//!
+//! Nothing a client sends is dropped silently: every refusal is answered (ack when the client
+//! asked for one, a `chat-error` event otherwise) and logged.
+
+mod connect;
+mod delivery;
+mod handlers;
+mod identity;
+mod notices;
+mod peer_sync;
+mod reply;
+mod rooms;
+
+use std::sync::{Arc, Mutex};
+
+use socketioxide::SocketIo;
+use socketioxide::adapter::Adapter;
+use socketioxide::handler::ConnectHandler;
+use socketioxide::socket::Sid;
+
+use super::config::ChatSection;
+use super::guard::Guard;
+use super::metrics::Metrics;
+use super::presence::Presence;
+use super::roster::Roster;
+use super::store::{Directory, MessageLog, StoreError};
+use crate::protocol::DEFAULT_ROOM;
+
+use identity::Identity;
+use notices::Notices;
+use peer_sync::PeerSync;
+use rooms::RoomDirectory;
+
+/// Shared chat state, cheap to clone (one `Arc` inside).
+#[derive(Clone)]
+pub struct Chat(Arc<Inner>);
+
+/// Each concern owns its own state (and lock); see the module table.
+struct Inner {
+    identity: Identity,
+    /// Room members by public id, connections by socket id.
+    presence: Mutex<Presence<Arc<str>, Sid>>,
+    rooms: RoomDirectory,
+    notices: Notices,
+    peer_sync: PeerSync,
+    log: Arc<dyn MessageLog>,
+    /// Everyone's member lists, across nodes.
+    roster: Arc<dyn Roster>,
+    metrics: Metrics,
+    guard: Guard,
+    config: ChatSection,
+}
+
+/// What a chat is built from: its storage, member lists across nodes, and this node's
+/// counters, limits and settings.
+pub struct Parts {
+    pub log: Arc<dyn MessageLog>,
+    pub directory: Arc<dyn Directory>,
+    pub roster: Arc<dyn Roster>,
+    pub metrics: Metrics,
+    pub guard: Guard,
+    pub config: ChatSection,
+}
+
+impl Chat {
+    /// The chat over its parts; names already given to returning people stay reserved.
+    pub async fn new(parts: Parts) -> Result<Self, StoreError> {
+        let identity = Identity::load(parts.directory.clone()).await?;
+        let rooms = RoomDirectory::load(parts.directory).await?;
+        Ok(Chat(Arc::new(Inner {
+            identity,
+            presence: Mutex::new(Presence::default()),
+            rooms,
+            notices: Notices::default(),
+            peer_sync: PeerSync::default(),
+            log: parts.log,
+            roster: parts.roster,
+            metrics: parts.metrics,
+            guard: parts.guard,
+            config: parts.config,
+        })))
+    }
+
+    /// Registers the handlers on the main namespace. With a remote adapter the result is a
+    /// future to await (it subscribes to the other nodes).
+    pub fn attach<A: Adapter + socketioxide_core::adapter::DefinedAdapter>(
+        io: &SocketIo<A>,
+    ) -> A::InitRes {
+        io.ns("/", connect::on_connect::<A>.with(connect::admit::<A>))
+    }
+
+    /// Makes the message log durable and compact; call after the last socket closed.
+    pub async fn checkpoint(&self) -> Result<(), StoreError> {
+        self.0.log.checkpoint().await
+    }
+}
+
+/// The socket room of one person's connections, where their direct messages go.
+fn user_room(id: &str) -> String {
+    format!("user:{id}")
+}
+
+/// `general` always exists; the directory holds the others.
+fn with_default_room(mut rooms: Vec<String>) -> Vec<String> {
+    if !rooms.iter().any(|r| r == DEFAULT_ROOM) {
+        rooms.push(DEFAULT_ROOM.to_owned());
+    }
+    rooms
+}

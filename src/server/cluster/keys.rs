@@ -1,0 +1,81 @@
+//! Every Redis key the chat uses, named once. Scripts that must compute keys inside Lua (a
+//! node's rooms while sweeping it) get them from [`lua_keys`], generated from the same
+//! prefixes, so a renamed key changes Rust and Lua together.
+//!
+//! | key | type | holds |
+//! |---|---|---|
+//! | `chat:feed` | stream | every new message (`r`, `i`, `m`) and changed member list (`p`) |
+//! | `chat:seq:{room}` | string | the room's last message id |
+//! | `chat:room:{room}` | stream | the room's messages: entry `{id}-0`, field `m` = JSON (id 0) |
+//! | `chat:cid:{room}:{author}:{client id}` | string | the id a retry resolves to (a week) |
+//! | `chat:users` / `chat:names` / `chat:rooms` | hash / set / set | user key → name, names given, public rooms |
+//! | `chat:nodes` | sorted set | node → the time (ms) until which it counts as alive |
+//! | `chat:presence:{room}:{node}` | hash | public id → name: that node's members of the room |
+//! | `chat:presence:{room}` | set | nodes with members in the room |
+//! | `chat:node:{node}:rooms` | set | rooms a node has members in, for sweeping it |
+
+pub const FEED: &str = "chat:feed";
+pub const USERS: &str = "chat:users";
+pub const NAMES: &str = "chat:names";
+pub const ROOMS: &str = "chat:rooms";
+pub const NODES: &str = "chat:nodes";
+
+const PRESENCE: &str = "chat:presence:";
+const NODE: &str = "chat:node:";
+const NODE_ROOMS: &str = ":rooms";
+
+pub fn seq(room: &str) -> String {
+    format!("chat:seq:{room}")
+}
+
+pub fn room(room: &str) -> String {
+    format!("chat:room:{room}")
+}
+
+pub fn retry(room: &str, author: &str, client_id: &str) -> String {
+    format!("chat:cid:{room}:{author}:{client_id}")
+}
+
+pub fn presence(room: &str, node: &str) -> String {
+    format!("{PRESENCE}{room}:{node}")
+}
+
+pub fn presence_nodes(room: &str) -> String {
+    format!("{PRESENCE}{room}")
+}
+
+pub fn node_rooms(node: &str) -> String {
+    format!("{NODE}{node}{NODE_ROOMS}")
+}
+
+/// Lua functions computing the keys above that scripts need to derive, prepended to them.
+pub fn lua_keys() -> String {
+    format!(
+        "local function presence_key(room, node) return '{PRESENCE}' .. room .. ':' .. node end\n\
+         local function presence_nodes_key(room) return '{PRESENCE}' .. room end\n\
+         local function node_rooms_key(node) return '{NODE}' .. node .. '{NODE_ROOMS}' end\n"
+    )
+}
+
+/// A script with the key functions in scope.
+pub fn script(body: &str) -> fred::types::scripts::Script {
+    fred::types::scripts::Script::from_lua(format!("{}{body}", lua_keys()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lua_key_functions_spell_keys_as_rust_does() {
+        let lua = lua_keys();
+        let (room, node) = ("rust", "n1");
+        // Each Lua function is the Rust one with its arguments concatenated in order.
+        let lua_presence = format!("{PRESENCE}{room}:{node}");
+        assert_eq!(presence(room, node), lua_presence);
+        assert!(lua.contains(&format!("'{PRESENCE}' .. room .. ':' .. node")));
+        assert_eq!(node_rooms(node), format!("{NODE}{node}{NODE_ROOMS}"));
+        assert!(lua.contains(&format!("'{NODE}' .. node .. '{NODE_ROOMS}'")));
+        assert_eq!(presence_nodes(room), format!("{PRESENCE}{room}"));
+    }
+}
