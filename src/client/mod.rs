@@ -7,7 +7,11 @@
 //! identity token) exists only in the `hydrate` build and is started by [`Chat::connect`],
 //! which does nothing during server rendering.
 
+pub mod ids;
+pub mod outbox;
 pub mod session;
+pub mod state;
+pub mod typing;
 
 #[cfg(feature = "hydrate")]
 mod browser;

@@ -1,0 +1,296 @@
+//! The message stream in [`ChatState`]: live messages and history merged in order, each
+//! conversation's cursor (a jump in ids asks for a resync), unread counts, my pending
+//! messages confirmed, and direct conversations followed and named.
+
+use leptos::prelude::*;
+
+use super::{ChatState, Effect, Env, MAX_SHOWN_MESSAGES};
+use crate::protocol::{History, NewMessage, is_direct_key};
+
+impl ChatState {
+    pub(super) fn on_message(&self, message: NewMessage, env: Env) -> Vec<Effect> {
+        let room = message.room.clone();
+        let mut effects = Vec::new();
+        let gap = self.with_cursor(&room, |c| c.on_message(message.id));
+        let mine = self.is_me(&message.from);
+        if let Some(client_id) = &message.client_id {
+            // My own message came back: it is no longer pending.
+            self.discard(client_id);
+        }
+        if is_direct_key(&room) && self.note_direct(&room, (!mine).then_some(&message.sender)) {
+            effects.push(Effect::SaveConversations);
+        }
+        if !mine && self.active.with_untracked(|a| a != &room) {
+            self.unread
+                .update(|u| *u.entry(room.clone()).or_default() += 1);
+        }
+        if !mine && env.tab_hidden {
+            self.unseen.update(|n| *n += 1);
+        }
+        // Whoever just sent a message has stopped typing it.
+        self.typists.update(|t| t.stopped(&room, &message.from));
+        self.messages.update(|list| merge_messages(list, [message]));
+        if let Some(after) = gap {
+            effects.push(Effect::Resync { room, after });
+        }
+        effects
+    }
+
+    pub(super) fn on_history(&self, history: History) -> Vec<Effect> {
+        let room = history.room.clone();
+        let mut effects = Vec::new();
+        let ids = history.messages.iter().map(|m| m.id);
+        let gap = self.with_cursor(&room, |c| c.on_history(history.after, ids));
+        if is_direct_key(&room) {
+            let me = self.my_id.get_untracked().unwrap_or_default();
+            let theirs = history.messages.iter().rev().find(|m| m.from != me);
+            if self.note_direct(&room, theirs.map(|m| &m.sender)) {
+                effects.push(Effect::SaveConversations);
+            }
+        }
+        self.messages
+            .update(|list| merge_messages(list, history.messages));
+        if let Some(after) = gap {
+            effects.push(Effect::Resync { room, after });
+        }
+        effects
+    }
+
+    /// Follows a direct conversation (someone wrote to me) and learns their display name;
+    /// true when anything changed.
+    fn note_direct(&self, room: &str, their_name: Option<&String>) -> bool {
+        let mut changed = self.follow(room);
+        if let Some(name) = their_name
+            && self.dm_names.with_untracked(|n| n.get(room) != Some(name))
+        {
+            self.dm_names.update(|n| {
+                n.insert(room.to_owned(), name.clone());
+            });
+            changed = true;
+        }
+        changed
+    }
+}
+
+/// Adds messages to the list, keeping each conversation ordered by id, without duplicates
+/// (history and live broadcasts can overlap), and at most [`MAX_SHOWN_MESSAGES`] long (the
+/// oldest messages go first).
+fn merge_messages(list: &mut Vec<NewMessage>, incoming: impl IntoIterator<Item = NewMessage>) {
+    for message in incoming {
+        let key = |m: &NewMessage| (m.room.clone(), m.id);
+        match list.binary_search_by_key(&key(&message), key) {
+            Ok(_) => {}
+            Err(at) => list.insert(at, message),
+        }
+    }
+    while list.len() > MAX_SHOWN_MESSAGES {
+        let oldest = list
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, m)| m.ts)
+            .map_or(0, |(i, _)| i);
+        list.remove(oldest);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::*;
+    use super::*;
+    use crate::protocol::{Conversation, Typing};
+
+    fn shown(state: &ChatState, room: &str) -> Vec<u64> {
+        state.messages.with_untracked(|list| {
+            list.iter()
+                .filter(|m| m.room == room)
+                .map(|m| m.id)
+                .collect()
+        })
+    }
+
+    fn unread(state: &ChatState, room: &str) -> u32 {
+        state
+            .unread
+            .with_untracked(|u| u.get(room).copied().unwrap_or(0))
+    }
+
+    fn dm_with_ann() -> String {
+        Conversation::direct(ME, ANN).unwrap().key()
+    }
+
+    #[test]
+    fn welcome_says_who_i_am_so_my_own_messages_are_never_unread() {
+        Owner::new().with(|| {
+            let state = welcomed();
+            assert_eq!(state.my_name.get_untracked().as_deref(), Some("red-fox"));
+            state.focus("rust");
+            new_message(&state, message("general", 1, ME), AT);
+            assert_eq!(unread(&state, "general"), 0);
+            new_message(&state, message("general", 2, ANN), AT);
+            assert_eq!(unread(&state, "general"), 1);
+        });
+    }
+
+    #[test]
+    fn a_new_message_elsewhere_counts_as_unread_and_hidden_tabs_count_it_in_the_title() {
+        Owner::new().with(|| {
+            let state = welcomed();
+            state.focus("rust");
+            new_message(&state, message("general", 1, ANN), AT);
+            new_message(&state, message("rust", 1, ANN), AT);
+            assert_eq!((unread(&state, "general"), unread(&state, "rust")), (1, 0));
+            assert_eq!(state.unseen.get_untracked(), 0, "the tab is in view");
+            let hidden = Env {
+                tab_hidden: true,
+                ..AT
+            };
+            new_message(&state, message("rust", 2, ANN), hidden);
+            new_message(&state, message("rust", 3, ME), hidden);
+            assert_eq!(state.unseen.get_untracked(), 1, "mine do not count");
+            state.seen();
+            assert_eq!(state.unseen.get_untracked(), 0);
+            state.focus("general");
+            assert_eq!(unread(&state, "general"), 0);
+        });
+    }
+
+    #[test]
+    fn my_pending_message_is_confirmed_by_its_broadcast() {
+        Owner::new().with(|| {
+            let state = welcomed();
+            state.queue(Outgoing {
+                client_id: "page-1".into(),
+                room: "general".into(),
+                text: "m1".into(),
+                failed: None,
+            });
+            let mut echo = message("general", 1, ME);
+            echo.client_id = Some("page-1".into());
+            new_message(&state, echo, AT);
+            assert!(state.outgoing.get_untracked().is_empty());
+            assert_eq!(shown(&state, "general"), [1]);
+        });
+    }
+
+    #[test]
+    fn a_direct_message_to_me_follows_the_conversation_named_after_the_sender() {
+        Owner::new().with(|| {
+            let state = welcomed();
+            let key = dm_with_ann();
+            let effects = new_message(&state, message(&key, 1, ANN), AT);
+            assert_eq!(effects, [Effect::SaveConversations]);
+            assert!(state.followed.get_untracked().contains(&key));
+            assert_eq!(state.dm_names.get_untracked()[&key], "blue-ann");
+            assert_eq!(unread(&state, &key), 1);
+            assert_eq!(
+                new_message(&state, message(&key, 2, ANN), AT),
+                [],
+                "nothing new to keep"
+            );
+            new_message(&state, message(&key, 3, ME), AT);
+            assert_eq!(
+                state.dm_names.get_untracked()[&key],
+                "blue-ann",
+                "not named after me"
+            );
+        });
+    }
+
+    #[test]
+    fn a_jump_in_ids_asks_once_for_the_gap() {
+        Owner::new().with(|| {
+            let state = welcomed();
+            state.apply(history("general", 0, vec![message("general", 1, ANN)]), AT);
+            assert_eq!(new_message(&state, message("general", 2, ANN), AT), NOTHING);
+            let resync = Effect::Resync {
+                room: "general".into(),
+                after: 2,
+            };
+            assert_eq!(
+                new_message(&state, message("general", 5, ANN), AT),
+                [resync]
+            );
+            assert_eq!(
+                new_message(&state, message("general", 6, ANN), AT),
+                [],
+                "asked already"
+            );
+            let filled = vec![message("general", 3, ANN), message("general", 4, ANN)];
+            assert_eq!(state.apply(history("general", 2, filled), AT), NOTHING);
+            assert_eq!(shown(&state, "general"), [1, 2, 3, 4, 5, 6]);
+            assert_eq!(state.position("general"), Some(6));
+        });
+    }
+
+    #[test]
+    fn history_and_live_messages_merge_without_duplicates() {
+        Owner::new().with(|| {
+            let state = welcomed();
+            new_message(&state, message("general", 3, ANN), AT);
+            let recent = vec![message("general", 2, ANN), message("general", 3, ANN)];
+            assert_eq!(state.apply(history("general", 1, recent), AT), NOTHING);
+            assert_eq!(shown(&state, "general"), [2, 3]);
+            assert_eq!(state.position("general"), Some(3));
+        });
+    }
+
+    #[test]
+    fn a_direct_conversation_s_history_names_the_other_person() {
+        Owner::new().with(|| {
+            let state = welcomed();
+            let key = dm_with_ann();
+            let talk = vec![message(&key, 1, ANN), message(&key, 2, ME)];
+            assert_eq!(
+                state.apply(history(&key, 0, talk), AT),
+                [Effect::SaveConversations]
+            );
+            assert_eq!(state.dm_names.get_untracked()[&key], "blue-ann");
+            assert!(state.followed.get_untracked().contains(&key));
+            assert_eq!(unread(&state, &key), 0, "history is not news");
+        });
+    }
+
+    #[test]
+    fn a_typist_who_sends_stops_typing() {
+        Owner::new().with(|| {
+            let state = welcomed();
+            let typing = Typing {
+                room: "general".into(),
+                id: ANN.into(),
+                name: "blue-ann".into(),
+            };
+            state.apply(ServerEvent::Typing(typing), AT);
+            new_message(&state, message("general", 1, ANN), AT);
+            assert_eq!(state.typists.with_untracked(|t| t.line("general")), None);
+        });
+    }
+
+    fn keys(list: &[NewMessage]) -> Vec<(&str, u64)> {
+        list.iter().map(|m| (m.room.as_str(), m.id)).collect()
+    }
+
+    #[test]
+    fn history_and_live_messages_merge_in_order_without_duplicates_and_rooms_apart() {
+        let mut list = vec![message("general", 5, ANN)];
+        merge_messages(
+            &mut list,
+            [2, 3, 5, 4].map(|id| message("general", id, ANN)),
+        );
+        merge_messages(&mut list, [3, 6].map(|id| message("general", id, ANN)));
+        merge_messages(
+            &mut list,
+            [message("rust", 1, ANN), message("general", 1, ANN)],
+        );
+        let general: Vec<_> = (1..=6).map(|id| ("general", id)).collect();
+        assert_eq!(keys(&list)[..6], general[..]);
+        assert_eq!(keys(&list)[6..], [("rust", 1)]);
+    }
+
+    #[test]
+    fn only_the_newest_messages_are_kept() {
+        let mut list = Vec::new();
+        let many = (1..=MAX_SHOWN_MESSAGES as u64 + 10).map(|id| message("general", id, ANN));
+        merge_messages(&mut list, many);
+        assert_eq!((list.len(), list[0].id), (MAX_SHOWN_MESSAGES, 11));
+    }
+}
