@@ -5,14 +5,14 @@ use leptos::ev::{KeyboardEvent, SubmitEvent};
 use leptos::html::Textarea;
 use leptos::prelude::*;
 
-use crate::client::Chat;
+use crate::client::ChatClient;
 use crate::protocol::MAX_MESSAGE_CHARS;
 
 /// The counter appears once this many characters are left.
 const COUNTER_FROM: usize = MAX_MESSAGE_CHARS / 5;
 
 #[component]
-pub fn Composer(chat: Chat) -> impl IntoView {
+pub fn Composer(chat: ChatClient) -> impl IntoView {
     let draft = RwSignal::new(String::new());
     let input = NodeRef::<Textarea>::new();
     // Offline is fine: the message waits and goes out after reconnecting.
@@ -23,15 +23,13 @@ pub fn Composer(chat: Chat) -> impl IntoView {
         if !can_send() {
             return;
         }
-        match chat.send(&draft.get_untracked()) {
-            Ok(()) => {
-                draft.set(String::new());
-                // Closes the on-screen keyboard on phones.
-                if let Some(input) = input.get_untracked() {
-                    let _ = input.blur();
-                }
+        // A refusal is shown by the client, and the draft stays.
+        if chat.send(&draft.get_untracked()).is_ok() {
+            draft.set(String::new());
+            // Closes the on-screen keyboard on phones.
+            if let Some(input) = input.get_untracked() {
+                let _ = input.blur();
             }
-            Err(e) => chat.error.set(Some(e.message)),
         }
     };
     let on_submit = move |ev: SubmitEvent| {
@@ -74,7 +72,7 @@ pub fn Composer(chat: Chat) -> impl IntoView {
         </form>
         <div class="-mt-1 flex justify-between gap-2 text-sm">
             <p id="composer-error" role="alert" class="min-h-5 text-red-700 dark:text-red-400">
-                {move || chat.error.get()}
+                {move || chat.error().get()}
             </p>
             <p id="composer-help" class="sr-only">
                 "Enter sends; Shift+Enter starts a new line."

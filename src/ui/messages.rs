@@ -6,7 +6,7 @@
 use leptos::html::Div;
 use leptos::prelude::*;
 
-use crate::client::{Chat, Outgoing, clock};
+use crate::client::{ChatClient, Outgoing, clock};
 use crate::protocol::{NewMessage, Notice, NoticeKind};
 
 /// Messages from one sender closer together than this are shown as one group.
@@ -83,25 +83,25 @@ pub fn timeline(messages: &[NewMessage], notices: &[Notice], me: Option<&str>) -
 }
 
 #[component]
-pub fn MessageBox(chat: Chat, room: Signal<String>) -> impl IntoView {
+pub fn MessageBox(chat: ChatClient, room: Signal<String>) -> impl IntoView {
     let lines = Memo::new(move |_| {
         let room = room.get();
         let messages: Vec<NewMessage> = chat
-            .messages
+            .messages()
             .with(|list| list.iter().filter(|m| m.room == room).cloned().collect());
         let notices: Vec<Notice> = chat
-            .notices
+            .notices()
             .with(|list| list.iter().filter(|n| n.room == room).cloned().collect());
-        let me = chat.me_id.get();
+        let me = chat.my_id().get();
         timeline(&messages, &notices, me.as_deref())
     });
     // My messages the server has not confirmed, except those whose broadcast already arrived.
     let pending = move || {
         let confirmed: std::collections::HashSet<String> = chat
-            .messages
+            .messages()
             .with(|list| list.iter().filter_map(|m| m.client_id.clone()).collect());
         room.with(|room| {
-            chat.outgoing.with(|list| {
+            chat.outgoing().with(|list| {
                 list.iter()
                     .filter(|o| &o.room == room && !confirmed.contains(&o.client_id))
                     .cloned()
@@ -257,8 +257,8 @@ fn LineView(line: Line) -> impl IntoView {
 
 /// One of my messages on its way: greyed while sending, with Retry and Discard if refused.
 #[component]
-fn PendingLine(chat: Chat, item: Outgoing) -> impl IntoView {
-    let me = move || chat.me.get().unwrap_or_else(|| "You".into());
+fn PendingLine(chat: ChatClient, item: Outgoing) -> impl IntoView {
+    let me = move || chat.my_name().get().unwrap_or_else(|| "You".into());
     let Outgoing {
         client_id,
         text,
@@ -309,7 +309,7 @@ fn PendingLine(chat: Chat, item: Outgoing) -> impl IntoView {
 
 /// "blue-fish is typing…", for the conversation on screen.
 #[component]
-pub fn TypingLine(chat: Chat, room: Signal<String>) -> impl IntoView {
+pub fn TypingLine(chat: ChatClient, room: Signal<String>) -> impl IntoView {
     view! {
         <p
             id="typing"

@@ -1,5 +1,6 @@
-//! Leptos components: the page shell and the chat page. They read [`Chat`]'s signals and call
-//! its methods; they never see the wire and carry no `cfg`.
+//! Leptos components: the page shell and the chat page. They read [`ChatClient`]'s signals and
+//! call its methods; they never see the wire, never write the client's state, and carry no
+//! `cfg`.
 //!
 //! The tutorial's element ids (`#message-box`, `#form`, `#input`, `#peer-list`) and texts
 //! ("<sender> says: <message>", "Who's online:", "Send message") are kept on purpose.
@@ -19,8 +20,8 @@ use composer::Composer;
 use messages::{MessageBox, TypingLine};
 use peers::PeerList;
 
-use crate::client::{Chat, Status};
-use crate::protocol::{DEFAULT_ROOM, MAX_ROOM_LEN, dm_room, is_public_id, normalize_room};
+use crate::client::{ChatClient, Status};
+use crate::protocol::{Conversation, DEFAULT_ROOM, MAX_ROOM_LEN, is_direct_key, normalize_room};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -59,11 +60,11 @@ fn send_content_security_policy() {}
 pub fn App() -> impl IntoView {
     provide_meta_context();
     // One connection for the page's lifetime, shared by every route.
-    let chat = Chat::new();
+    let chat = ChatClient::new();
     chat.connect();
     provide_context(chat);
     // While the tab is hidden, its title counts the messages that came in.
-    let title = move || match chat.unseen.get() {
+    let title = move || match chat.unseen().get() {
         0 => "Realtime chat".to_owned(),
         n => format!("({n}) Realtime chat"),
     };
@@ -116,21 +117,21 @@ fn RoomRoute() -> impl IntoView {
 /// `/dm/<their id>`: the conversation with that person (known once I know my own id).
 #[component]
 fn DirectRoute() -> impl IntoView {
-    let chat = expect_context::<Chat>();
+    let chat = expect_context::<ChatClient>();
     let params = use_params_map();
     let room = Signal::derive(move || {
         let them = params.with(|p| p.get("id").unwrap_or_default());
-        match chat.me_id.get() {
-            Some(me) if is_public_id(&them) && them != me => dm_room(&me, &them),
-            _ => DEFAULT_ROOM.to_owned(),
-        }
+        chat.my_id()
+            .get()
+            .and_then(|me| Conversation::direct(&me, &them))
+            .map_or_else(|| DEFAULT_ROOM.to_owned(), |direct| direct.key())
     });
     view! { <ChatPage room /> }
 }
 
 #[component]
 fn ChatPage(#[prop(into)] room: Signal<String>) -> impl IntoView {
-    let chat = expect_context::<Chat>();
+    let chat = expect_context::<ChatClient>();
     // Browser only: follow the conversation on screen (join, history, unread reset).
     Effect::new(move |_| chat.focus(&room.get()));
     let title = move || chat.title(&room.get());
@@ -167,7 +168,7 @@ fn ChatPage(#[prop(into)] room: Signal<String>) -> impl IntoView {
 /// The conversations: public rooms (with unread counts), a form to create one, and my direct
 /// conversations.
 #[component]
-fn Sidebar(chat: Chat, room: Signal<String>) -> impl IntoView {
+fn Sidebar(chat: ChatClient, room: Signal<String>) -> impl IntoView {
     let navigate = use_navigate();
     let new_room = RwSignal::new(String::new());
     let create = move |ev: SubmitEvent| {
@@ -177,15 +178,8 @@ fn Sidebar(chat: Chat, room: Signal<String>) -> impl IntoView {
                 new_room.set(String::new());
                 navigate(&format!("/r/{name}"), Default::default());
             }
-            Err(e) => chat.error.set(Some(e.message)),
+            Err(e) => chat.show_error(e.message),
         }
-    };
-    let direct = move || {
-        chat.joined
-            .get()
-            .into_iter()
-            .filter(|r| r.starts_with("dm:"))
-            .collect::<Vec<_>>()
     };
     view! {
         <nav
@@ -197,7 +191,7 @@ fn Sidebar(chat: Chat, room: Signal<String>) -> impl IntoView {
             </h3>
             // On phones the lists become one scrollable row, so the chat stays in view.
             <ul id="room-list" class="flex flex-row gap-1 overflow-x-auto sm:flex-col">
-                <For each=move || chat.rooms.get() key=|r| r.clone() let(name)>
+                <For each=move || chat.rooms().get() key=|r| r.clone() let(name)>
                     <RoomLink chat=chat room=room target=name />
                 </For>
             </ul>
@@ -222,7 +216,7 @@ fn Sidebar(chat: Chat, room: Signal<String>) -> impl IntoView {
                 "Direct messages"
             </h3>
             <ul id="dm-list" class="flex flex-row gap-1 overflow-x-auto sm:flex-col">
-                <For each=direct key=|r| r.clone() let(key)>
+                <For each=move || chat.direct_conversations() key=|r| r.clone() let(key)>
                     <RoomLink chat=chat room=room target=key />
                 </For>
             </ul>
@@ -231,7 +225,7 @@ fn Sidebar(chat: Chat, room: Signal<String>) -> impl IntoView {
 }
 
 #[component]
-fn RoomLink(chat: Chat, room: Signal<String>, target: String) -> impl IntoView {
+fn RoomLink(chat: ChatClient, room: Signal<String>, target: String) -> impl IntoView {
     let href = {
         let target = target.clone();
         move || match chat.partner(&target) {
@@ -246,7 +240,7 @@ fn RoomLink(chat: Chat, room: Signal<String>, target: String) -> impl IntoView {
     };
     let unread = {
         let target = target.clone();
-        Memo::new(move |_| chat.unread.with(|u| u.get(&target).copied().unwrap_or(0)))
+        Memo::new(move |_| chat.unread_in(&target))
     };
     let label = {
         let target = target.clone();
@@ -275,14 +269,14 @@ fn RoomLink(chat: Chat, room: Signal<String>, target: String) -> impl IntoView {
 }
 
 #[component]
-fn LeaveButton(chat: Chat, room: Signal<String>) -> impl IntoView {
+fn LeaveButton(chat: ChatClient, room: Signal<String>) -> impl IntoView {
     let navigate = use_navigate();
     let leave = move |_| {
         chat.leave(&room.get_untracked());
         navigate("/", Default::default());
     };
     view! {
-        <Show when=move || room.with(|r| r != DEFAULT_ROOM && !r.starts_with("dm:"))>
+        <Show when=move || room.with(|r| r != DEFAULT_ROOM && !is_direct_key(r))>
             <button
                 type="button"
                 class="rounded-lg px-2 py-1 text-sm text-slate-700 underline hover:text-slate-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600 dark:text-slate-300"
@@ -295,9 +289,9 @@ fn LeaveButton(chat: Chat, room: Signal<String>) -> impl IntoView {
 }
 
 #[component]
-fn StatusBadge(chat: Chat) -> impl IntoView {
+fn StatusBadge(chat: ChatClient) -> impl IntoView {
     let class = move || {
-        let tone = match chat.status.get() {
+        let tone = match chat.status().get() {
             Status::Online => "bg-emerald-100 text-emerald-900",
             Status::Connecting => "bg-slate-100 text-slate-800",
             Status::Reconnecting { .. } => "bg-amber-100 text-amber-900",
@@ -309,14 +303,14 @@ fn StatusBadge(chat: Chat) -> impl IntoView {
             id="status"
             role="status"
             class=class
-            data-status=move || status_key(chat.status.get())
-            data-transport=move || if chat.polling.get() { "polling" } else { "websocket" }
+            data-status=move || status_key(chat.status().get())
+            data-transport=move || if chat.polling().get() { "polling" } else { "websocket" }
         >
             {move || {
-                if chat.back_online.get() && chat.status.get() == Status::Online {
+                if chat.back_online().get() && chat.status().get() == Status::Online {
                     "Back online".to_owned()
                 } else {
-                    chat.status.get().label()
+                    chat.status().get().label()
                 }
             }}
         </p>

@@ -3,14 +3,14 @@
 
 use leptos::prelude::*;
 
-use crate::client::Chat;
+use crate::client::ChatClient;
 use crate::protocol::Peer;
 use crate::protocol::names::color_of;
 
 #[component]
-pub fn PeerList(chat: Chat, room: Signal<String>) -> impl IntoView {
+pub fn PeerList(chat: ChatClient, room: Signal<String>) -> impl IntoView {
     let peers = Memo::new(move |_| {
-        let me = chat.me_id.get();
+        let me = chat.my_id().get();
         let mut peers = chat.peers_in(&room.get());
         peers.sort_by(|a, b| {
             let mine = |p: &Peer| me.as_deref() != Some(p.id.as_str());
@@ -37,7 +37,7 @@ pub fn PeerList(chat: Chat, room: Signal<String>) -> impl IntoView {
 }
 
 #[component]
-fn PeerItem(chat: Chat, peer: Peer) -> impl IntoView {
+fn PeerItem(chat: ChatClient, peer: Peer) -> impl IntoView {
     let Peer { id, name } = peer;
     let dot = format!(
         "inline-block h-2.5 w-2.5 shrink-0 rounded-full {}",
@@ -45,7 +45,7 @@ fn PeerItem(chat: Chat, peer: Peer) -> impl IntoView {
     );
     let is_me = {
         let id = id.clone();
-        Memo::new(move |_| chat.me_id.with(|me| me.as_deref() == Some(id.as_str())))
+        Memo::new(move |_| chat.my_id().with(|me| me.as_deref() == Some(id.as_str())))
     };
     let message_label = format!("Send a direct message to {name}");
     view! {
