@@ -17,7 +17,6 @@ pub fn Composer(chat: ChatClient) -> impl IntoView {
     let input = NodeRef::<Textarea>::new();
     // Offline is fine: the message waits and goes out after reconnecting.
     let can_send = move || draft.with(|d| !d.trim().is_empty());
-    let left = move || MAX_MESSAGE_CHARS.saturating_sub(draft.with(|d| d.chars().count()));
 
     let send = move || {
         if !can_send() {
@@ -70,6 +69,15 @@ pub fn Composer(chat: ChatClient) -> impl IntoView {
                 "Send message"
             </button>
         </form>
+        <ComposerNotes chat draft />
+    }
+}
+
+/// Under the composer: the last refusal, the keyboard help (for screen readers), and how many
+/// characters are left near the limit.
+#[component]
+fn ComposerNotes(chat: ChatClient, draft: RwSignal<String>) -> impl IntoView {
+    view! {
         <div class="-mt-1 flex justify-between gap-2 text-sm">
             <p id="composer-error" role="alert" class="min-h-5 text-red-700 dark:text-red-400">
                 {move || chat.error().get()}
@@ -78,8 +86,31 @@ pub fn Composer(chat: ChatClient) -> impl IntoView {
                 "Enter sends; Shift+Enter starts a new line."
             </p>
             <p id="char-count" aria-live="polite" class="shrink-0 text-slate-600 dark:text-slate-400">
-                {move || (left() <= COUNTER_FROM).then(|| format!("{} characters left", left()))}
+                {move || draft.with(|d| chars_left(d))}
             </p>
         </div>
+    }
+}
+
+/// "N characters left", once the draft is near the limit.
+fn chars_left(draft: &str) -> Option<String> {
+    let left = MAX_MESSAGE_CHARS.saturating_sub(draft.chars().count());
+    (left <= COUNTER_FROM).then(|| format!("{left} characters left"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_counter_appears_near_the_limit_and_counts_characters_not_bytes() {
+        assert_eq!(chars_left("short"), None);
+        assert_eq!(chars_left(&"x".repeat(799)), None);
+        let near = "x".repeat(MAX_MESSAGE_CHARS - COUNTER_FROM);
+        assert_eq!(chars_left(&near).as_deref(), Some("200 characters left"));
+        let wide = "é".repeat(850);
+        assert_eq!(chars_left(&wide).as_deref(), Some("150 characters left"));
+        let over = "x".repeat(MAX_MESSAGE_CHARS + 5);
+        assert_eq!(chars_left(&over).as_deref(), Some("0 characters left"));
     }
 }

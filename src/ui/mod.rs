@@ -15,6 +15,7 @@ use leptos_router::{ParamSegment, StaticSegment};
 mod composer;
 mod messages;
 mod peers;
+mod timeline;
 
 use composer::Composer;
 use messages::{MessageBox, TypingLine};
