@@ -176,7 +176,7 @@ impl Session {
     }
 
     /// Asks for the messages of `room` after `after` (they come as `history` events).
-    pub fn resync(&self, room: &str, after: u64) -> String {
+    pub fn resync(&self, room: &str, after: u64) -> Result<String, EventError> {
         plain(Resync {
             room: room.to_owned(),
             after,
@@ -184,7 +184,7 @@ impl Session {
     }
 
     /// Joins a room (or opens a direct conversation); its history follows, after `after`.
-    pub fn join(&self, room: &str, after: Option<u64>) -> String {
+    pub fn join(&self, room: &str, after: Option<u64>) -> Result<String, EventError> {
         plain(JoinRoom {
             room: room.to_owned(),
             after,
@@ -192,27 +192,23 @@ impl Session {
     }
 
     /// Tells the others in `room` that I am typing.
-    pub fn typing(&self, room: &str) -> String {
+    pub fn typing(&self, room: &str) -> Result<String, EventError> {
         plain(TypingIn {
             room: room.to_owned(),
         })
     }
 
-    pub fn leave(&self, room: &str) -> String {
+    pub fn leave(&self, room: &str) -> Result<String, EventError> {
         plain(LeaveRoom {
             room: room.to_owned(),
         })
     }
 }
 
-/// Encodes an event that needs no ack. Our request structs (strings and numbers) always
-/// serialise.
-fn plain(event: impl Into<ClientEvent>) -> String {
-    event
-        .into()
-        .to_frame(None)
-        .map(|f| f.encode())
-        .unwrap_or_default()
+/// Encodes an event that needs no ack. Our request structs (strings and numbers) serialise,
+/// but if one ever did not, the caller hears of it rather than sending an empty frame.
+fn plain(event: impl Into<ClientEvent>) -> Result<String, EventError> {
+    Ok(event.into().to_frame(None)?.encode())
 }
 
 /// Where a client stands in a room's message ids, and whether it has a gap to fill.
@@ -358,7 +354,7 @@ mod tests {
             }
         );
         assert_eq!(
-            s.resync("general", 4),
+            s.resync("general", 4).unwrap(),
             r#"42["resync",{"after":4,"room":"general"}]"#
         );
         let (next, _) = s.send_message("again", "c2").unwrap();

@@ -37,6 +37,8 @@ pub enum Status {
     Online,
     /// Lost; the next attempt starts after `delay_ms`. Messages typed now wait for it.
     Reconnecting { attempt: u32, delay_ms: u32 },
+    /// This page cannot connect at all (the reason is in [`ChatState::error`]).
+    Unavailable,
 }
 
 impl Status {
@@ -47,6 +49,7 @@ impl Status {
             Status::Reconnecting { delay_ms, .. } => {
                 format!("Offline, retrying in {} s…", delay_ms.div_ceil(1000))
             }
+            Status::Unavailable => "Cannot connect".into(),
         }
     }
 }

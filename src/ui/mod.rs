@@ -296,6 +296,7 @@ fn StatusBadge(chat: ChatClient) -> impl IntoView {
             Status::Online => "bg-emerald-100 text-emerald-900",
             Status::Connecting => "bg-slate-100 text-slate-800",
             Status::Reconnecting { .. } => "bg-amber-100 text-amber-900",
+            Status::Unavailable => "bg-red-100 text-red-900",
         };
         format!("rounded-full px-3 py-1 text-sm font-medium {tone}")
     };
@@ -323,5 +324,6 @@ fn status_key(status: Status) -> &'static str {
         Status::Connecting => "connecting",
         Status::Online => "online",
         Status::Reconnecting { .. } => "reconnecting",
+        Status::Unavailable => "unavailable",
     }
 }

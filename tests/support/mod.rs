@@ -342,7 +342,7 @@ impl Client {
                 }
                 self.messages.push(m);
                 if let Some(after) = gap {
-                    let frame = self.session.resync(&room, after);
+                    let frame = self.session.resync(&room, after).expect("a resync encodes");
                     self.send_raw(&frame).await;
                 }
             }
@@ -358,7 +358,7 @@ impl Client {
                 }
                 self.history.extend(h.messages);
                 if let Some(after) = gap {
-                    let frame = self.session.resync(&room, after);
+                    let frame = self.session.resync(&room, after).expect("a resync encodes");
                     self.send_raw(&frame).await;
                 }
             }

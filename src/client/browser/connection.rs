@@ -19,7 +19,7 @@ use crate::client::outbox::{Answer, Outbox, RATE_LIMIT_PAUSE_MS};
 use crate::client::session::{Action, Session, backoff};
 use crate::client::state::{ChatState, Effect, Status};
 use crate::client::typing::TypingThrottle;
-use crate::protocol::{Auth, DEFAULT_ROOM};
+use crate::protocol::{Auth, DEFAULT_ROOM, EventError};
 
 /// While on long-polling, how often to check whether WebSocket works again.
 const WEBSOCKET_RETRY: Duration = Duration::from_secs(60);
@@ -250,19 +250,19 @@ impl Attempt {
                 storage::save(&self.state.remembered());
                 if joined {
                     let after = self.state.position(&room);
-                    self.link.send(self.session.join(&room, after));
+                    self.send(self.session.join(&room, after));
                 }
             }
             Command::Typing(room) => {
                 if joined && self.typing.allow(&room, clock::now_ms()) {
-                    self.link.send(self.session.typing(&room));
+                    self.send(self.session.typing(&room));
                 }
             }
             Command::Leave(room) => {
                 storage::save(&self.state.remembered());
                 self.state.forget_position(&room);
                 if joined {
-                    self.link.send(self.session.leave(&room));
+                    self.send(self.session.leave(&room));
                 }
             }
         }
@@ -271,11 +271,19 @@ impl Attempt {
     fn perform(&mut self, effects: Vec<Effect>) {
         for effect in effects {
             match effect {
-                Effect::Resync { room, after } => self.link.send(self.session.resync(&room, after)),
-                Effect::Join { room, after } => self.link.send(self.session.join(&room, after)),
+                Effect::Resync { room, after } => self.send(self.session.resync(&room, after)),
+                Effect::Join { room, after } => self.send(self.session.join(&room, after)),
                 Effect::SaveConversations => storage::save(&self.state.remembered()),
                 Effect::Later { ms, timer } => later(self.state, ms, timer),
             }
+        }
+    }
+
+    /// Sends a frame the session made, or logs why it could not make it.
+    fn send(&self, frame: Result<String, EventError>) {
+        match frame {
+            Ok(frame) => self.link.send(frame),
+            Err(e) => leptos::logging::warn!("not sent: {e}"),
         }
     }
 }

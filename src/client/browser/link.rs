@@ -183,7 +183,8 @@ async fn post_batches(session_url: String, mut to_server: UnboundedReceiver<Stri
             batch.push(more);
         }
         let body = batch.join(&RECORD_SEPARATOR.to_string());
-        let sent = Request::post(&format!("{session_url}{}", cache_buster()))
+        let Ok(suffix) = cache_buster() else { break };
+        let sent = Request::post(&format!("{session_url}{suffix}"))
             .header("Content-Type", "text/plain;charset=UTF-8")
             .body(body);
         let ok = match sent {
@@ -198,7 +199,7 @@ async fn post_batches(session_url: String, mut to_server: UnboundedReceiver<Stri
 
 /// One long-poll GET: the packets in its body, or `None` when the session is over.
 async fn poll(url: &str) -> Option<Vec<String>> {
-    let url = format!("{url}{}", cache_buster());
+    let url = format!("{url}{}", cache_buster().ok()?);
     let response = Request::get(&url).send().await.ok()?;
     if !response.ok() {
         return None;

@@ -27,15 +27,15 @@ use link::Base;
 use storage::Identity;
 
 /// Starts the connection task, which ends when the owning component is cleaned up; returns
-/// this page's nonce for client ids. When the page cannot chat (its address is unknown), it
-/// says so on the page instead and returns `None`.
+/// this page's nonce for client ids. When the page cannot chat (no address, no secure random
+/// numbers for an identity), it says so on the page instead and returns `None`.
 pub fn start(state: ChatState, commands: UnboundedReceiver<Command>) -> Option<String> {
     let (base, identity) = match ready() {
         Ok(ready) => ready,
         Err(reason) => {
             leptos::logging::error!("the chat cannot run here: {reason}");
             // After hydration, like every other change to the state.
-            spawn_local(async move { state.show_error(reason) });
+            spawn_local(async move { state.unavailable(reason) });
             return None;
         }
     };
@@ -52,7 +52,8 @@ pub fn start(state: ChatState, commands: UnboundedReceiver<Command>) -> Option<S
 /// Where to connect and who to be, or why this page cannot.
 fn ready() -> Result<(Base, Identity), String> {
     let base = Base::of_page().ok_or("Cannot tell this page's address.")?;
-    Ok((base, storage::identity()))
+    let identity = storage::identity().map_err(|e| e.to_string())?;
+    Ok((base, identity))
 }
 
 /// The page around an event now.

@@ -16,6 +16,14 @@ const TOKEN_KEY: &str = "chat.token";
 const ROOMS_KEY: &str = "chat.rooms";
 const DM_NAMES_KEY: &str = "chat.dm-names";
 
+/// `crypto.getRandomValues` is missing or failed: no identity can be made here.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "This browser gives the page no secure random numbers (crypto.getRandomValues), which \
+     your identity is made from, so the chat cannot run here."
+)]
+pub struct NoRandomness;
+
 /// Who this page is: the person's token, and this page load's nonce.
 pub struct Identity {
     pub token: String,
@@ -25,7 +33,7 @@ pub struct Identity {
 /// This browser's identity token, kept in localStorage so a reload or another tab is the
 /// same person (a fresh one for this page only when storage is unavailable), and a nonce
 /// for this page load.
-pub fn identity() -> Identity {
+pub fn identity() -> Result<Identity, NoRandomness> {
     let storage = local_storage();
     let kept = storage
         .as_ref()
@@ -34,7 +42,7 @@ pub fn identity() -> Identity {
     let token = match kept {
         Some(token) => token,
         None => {
-            let token = random_token(32);
+            let token = random_token(32)?;
             if let Some(storage) = &storage
                 && storage.set_item(TOKEN_KEY, &token).is_err()
             {
@@ -43,30 +51,25 @@ pub fn identity() -> Identity {
             token
         }
     };
-    Identity {
+    Ok(Identity {
         token,
-        page_nonce: random_token(16),
-    }
+        page_nonce: random_token(16)?,
+    })
 }
 
-/// `len` random characters from `[A-Za-z0-9_-]`, from the browser's CSPRNG.
-pub fn random_token(len: usize) -> String {
+/// `len` random characters from `[A-Za-z0-9_-]`, from the browser's CSPRNG only.
+pub fn random_token(len: usize) -> Result<String, NoRandomness> {
+    let crypto = window().crypto().map_err(|_| NoRandomness)?;
     let mut bytes = vec![0u8; len];
-    let filled = window()
-        .crypto()
-        .and_then(|c| c.get_random_values_with_u8_array(&mut bytes))
-        .is_ok();
-    if !filled {
-        for b in &mut bytes {
-            *b = (js_sys::Math::random() * 256.0) as u8;
-        }
-    }
-    token_from_bytes(&bytes)
+    crypto
+        .get_random_values_with_u8_array(&mut bytes)
+        .map_err(|_| NoRandomness)?;
+    Ok(token_from_bytes(&bytes))
 }
 
 /// A fresh query suffix so no cache answers a long-poll (random, like Engine.IO's own).
-pub fn cache_buster() -> String {
-    format!("&t={}", random_token(8))
+pub fn cache_buster() -> Result<String, NoRandomness> {
+    random_token(8).map(|t| format!("&t={t}"))
 }
 
 /// The conversations this browser followed on its last visit.

@@ -17,6 +17,12 @@ impl ChatState {
         self.polling.set(polling);
     }
 
+    /// The page cannot connect at all, for `reason`.
+    pub fn unavailable(&self, reason: String) {
+        self.error.set(Some(reason));
+        self.status.set(Status::Unavailable);
+    }
+
     /// The server accepted the connection (`was_lost`: after losing an earlier one): back in
     /// every conversation followed, each from where this page stands.
     pub fn on_joined(&self, was_lost: bool) -> Vec<Effect> {
@@ -133,6 +139,20 @@ mod tests {
             let state = ChatState::new();
             assert!(state.on_joined(false).is_empty());
             assert!(!state.back_online.get_untracked());
+        });
+    }
+
+    #[test]
+    fn a_page_that_cannot_connect_says_so() {
+        Owner::new().with(|| {
+            let state = ChatState::new();
+            state.unavailable("no randomness".into());
+            assert_eq!(state.status.get_untracked(), Status::Unavailable);
+            assert_eq!(
+                state.error.get_untracked().as_deref(),
+                Some("no randomness")
+            );
+            assert_eq!(Status::Unavailable.label(), "Cannot connect");
         });
     }
 
