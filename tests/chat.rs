@@ -300,3 +300,47 @@ async fn a_polling_client_that_leaves_with_one_combined_packet_leaves_everyone_s
         );
     }
 }
+
+/// A site built without `--precompress` (as `cargo leptos build --release` alone does) still
+/// goes out brotli-compressed at full quality, not compressed on the fly at a low one.
+#[tokio::test]
+async fn assets_built_without_precompression_go_out_at_full_brotli_quality() {
+    let site = support::temp_dir("site");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    // Something like generated code: repetitive, but not trivially so.
+    let wasm: Vec<u8> = (0..200_000u32)
+        .flat_map(|i| format!("f{}(x{});", i % 977, i % 13).into_bytes())
+        .collect();
+    std::fs::write(site.join("pkg/chat.wasm"), &wasm).unwrap();
+    let root = site.to_string_lossy().into_owned();
+    let addr = support::start_server_with(|c| c.leptos.site_root = root).await;
+
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "GET /pkg/chat.wasm HTTP/1.1\r\nHost: {addr}\r\nAccept-Encoding: br\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&response[..split]).to_lowercase();
+    let body = &response[split + 4..];
+    assert!(head.contains("content-encoding: br"), "{head}");
+    assert!(!head.contains("chunked"), "compressed on the fly: {head}");
+    let mut best = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut wasm.as_slice(), &mut best, &params).unwrap();
+    assert!(
+        body.len() <= best.len() + best.len() / 50,
+        "{} bytes sent, {} at full quality",
+        body.len(),
+        best.len()
+    );
+    let mut decoded = Vec::new();
+    brotli::BrotliDecompress(&mut &*body, &mut decoded).unwrap();
+    assert_eq!(decoded, wasm);
+}

@@ -302,23 +302,9 @@ async fn ops_endpoints_report_health_readiness_and_metrics() {
     assert_eq!(get(&a, "/healthz").await.0, 200);
 }
 
-/// A plain HTTP/1.1 GET; returns the status and body.
+/// A plain HTTP/1.1 GET to a node; returns the status and body.
 async fn get(node: &Process, path: &str) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(node.addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    let status = response
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = response
-        .split_once("\r\n\r\n")
-        .map_or(String::new(), |(_, b)| b.to_owned());
-    (status, body)
+    support::http_get(node.addr, path).await
 }
 
 #[tokio::test]

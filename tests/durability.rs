@@ -235,3 +235,86 @@ async fn reconnect_when_up(person: &mut Client, addr: std::net::SocketAddr) {
     }
     person.reconnect(addr).await;
 }
+
+/// A filesystem of `kib` KiB of the test's own (tmpfs), unmounted when dropped.
+struct SmallDisk(support::TempDir);
+
+impl SmallDisk {
+    /// `None` when this process may not mount (not root): the caller says so and stops.
+    fn mount(kib: u32) -> Option<SmallDisk> {
+        let dir = temp_dir("small-disk");
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={kib}k"), "tmpfs"])
+            .arg(&*dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        mounted.then_some(SmallDisk(dir))
+    }
+
+    /// Writes a file until the filesystem is full.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let path = self.0.join("filler");
+        let mut file = std::fs::File::create(&path).unwrap();
+        let chunk = vec![b'x'; 4096];
+        while file
+            .write_all(&chunk)
+            .and_then(|()| file.sync_all())
+            .is_ok()
+        {}
+        path
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&*self.0).status();
+    }
+}
+
+/// With its disk full the node refuses messages with a clear `unavailable`, says it is not
+/// ready (so a load balancer sends people elsewhere), counts the failed writes, and takes
+/// messages again, ready, once there is space; nothing acked is lost.
+#[tokio::test]
+async fn a_full_disk_makes_the_node_unready_until_there_is_space_again() {
+    let Some(disk) = SmallDisk::mount(600) else {
+        panic!("this test mounts a 600 KiB tmpfs and must run as root (as `make test` does in CI)");
+    };
+    let addr = Process::free_port();
+    let _server = Process::start(addr, &disk.0.join("chat.sqlite3")).await;
+    let mut ann = Client::connect_as(addr, Some(&token("ann"))).await;
+    let first = ann.say("before the disk filled").await.unwrap();
+    assert_eq!(support::http_get(addr, "/readyz").await.0, 200);
+
+    let filler = disk.fill();
+    let long = "x".repeat(chat::protocol::MAX_MESSAGE_CHARS);
+    let mut refused = None;
+    for _ in 0..200 {
+        match ann.say(&long).await {
+            Ok(_) => continue,
+            Err(e) => {
+                refused = Some(e);
+                break;
+            }
+        }
+    }
+    let refused = refused.expect("a full disk refuses messages");
+    assert_eq!(refused.code, chat::protocol::ErrorCode::Unavailable);
+    let (status, body) = support::http_get(addr, "/readyz").await;
+    assert_eq!(status, 503, "ready with a full disk: {body}");
+    assert!(body.contains(r#""ready":false"#), "{body}");
+    let (_, metrics) = support::http_get(addr, "/metrics").await;
+    let failures: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("chat_storage_write_failures_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0);
+    assert!(failures >= 1.0, "{metrics}");
+
+    std::fs::remove_file(filler).unwrap();
+    let after = ann.say("after space came back").await.unwrap();
+    assert!(after > first);
+    assert_eq!(support::http_get(addr, "/readyz").await.0, 200);
+    let mut bob = Client::connect(addr).await;
+    bob.until(|c| c.history.iter().any(|m| m.id == first)).await;
+}

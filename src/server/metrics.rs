@@ -30,6 +30,7 @@ struct Inner {
     dropped_packets: Counter,
     resyncs: Counter,
     refusals: Counter,
+    storage_write_failures: Counter,
     storage_seconds: Histogram,
     redis_seconds: Histogram,
 }
@@ -44,65 +45,69 @@ fn latency_histogram() -> Histogram {
 impl Default for Metrics {
     fn default() -> Self {
         let mut registry = Registry::with_prefix("chat");
-        let connected = Gauge::default();
-        let messages = Counter::default();
-        let broadcast_errors = Counter::default();
-        let dropped_packets = Counter::default();
-        let resyncs = Counter::default();
-        let refusals = Counter::default();
-        let storage_seconds = latency_histogram();
-        let redis_seconds = latency_histogram();
+        let inner = Inner {
+            connected: Gauge::default(),
+            messages: Counter::default(),
+            broadcast_errors: Counter::default(),
+            dropped_packets: Counter::default(),
+            resyncs: Counter::default(),
+            refusals: Counter::default(),
+            storage_write_failures: Counter::default(),
+            storage_seconds: latency_histogram(),
+            redis_seconds: latency_histogram(),
+            registry: Registry::default(),
+        };
+        let counters = [
+            (
+                "messages",
+                "Messages accepted and stored by this node",
+                &inner.messages,
+            ),
+            (
+                "broadcast_errors",
+                "Broadcasts that did not reach every recipient",
+                &inner.broadcast_errors,
+            ),
+            (
+                "dropped_packets",
+                "Packets not queued for a client because its queue was full",
+                &inner.dropped_packets,
+            ),
+            (
+                "resyncs",
+                "Catch-up requests served (a client asking for missed messages)",
+                &inner.resyncs,
+            ),
+            (
+                "refusals",
+                "Client events refused (invalid, not allowed, rate-limited)",
+                &inner.refusals,
+            ),
+            (
+                "storage_write_failures",
+                "Messages that could not be stored (disk full, storage or Redis down)",
+                &inner.storage_write_failures,
+            ),
+        ];
         registry.register(
             "connected_clients",
             "Socket.IO connections open on this node",
-            connected.clone(),
+            inner.connected.clone(),
         );
-        registry.register(
-            "messages",
-            "Messages accepted and stored by this node",
-            messages.clone(),
-        );
-        registry.register(
-            "broadcast_errors",
-            "Broadcasts that did not reach every recipient",
-            broadcast_errors.clone(),
-        );
-        registry.register(
-            "dropped_packets",
-            "Packets not queued for a client because its queue was full",
-            dropped_packets.clone(),
-        );
-        registry.register(
-            "resyncs",
-            "Catch-up requests served (a client asking for missed messages)",
-            resyncs.clone(),
-        );
-        registry.register(
-            "refusals",
-            "Client events refused (invalid, not allowed, rate-limited)",
-            refusals.clone(),
-        );
+        for (name, help, counter) in counters {
+            registry.register(name, help, counter.clone());
+        }
         registry.register(
             "storage_seconds",
             "Time to store one message (until committed)",
-            storage_seconds.clone(),
+            inner.storage_seconds.clone(),
         );
         registry.register(
             "redis_seconds",
             "Round trip of Redis commands (heartbeat pings and presence updates)",
-            redis_seconds.clone(),
+            inner.redis_seconds.clone(),
         );
-        Metrics(Arc::new(Inner {
-            registry,
-            connected,
-            messages,
-            broadcast_errors,
-            dropped_packets,
-            resyncs,
-            refusals,
-            storage_seconds,
-            redis_seconds,
-        }))
+        Metrics(Arc::new(Inner { registry, ..inner }))
     }
 }
 
@@ -128,6 +133,10 @@ impl Metrics {
     pub fn dropped(&self, packets: u64) {
         self.0.dropped_packets.inc_by(packets);
     }
+    pub fn storage_write_failed(&self) {
+        self.0.storage_write_failures.inc();
+    }
+
     pub fn resync(&self) {
         self.0.resyncs.inc();
     }

@@ -5,7 +5,7 @@
 //! | `config` | `Leptos.toml` + environment, one error naming the key |
 //! | `wiring` | a chat on its backend (one process, or several nodes on Redis) |
 //! | `chat/` | the Socket.IO handlers and the chat's state, one concern per file |
-//! | `site` | pages and the static site |
+//! | `site`, `precompress` | pages and the static site; brotli twins for assets built without them |
 //! | `guard` | rate limits, per-IP caps, the Origin check |
 //! | `headers` | every response header: security, the pages' CSP, caching |
 //! | `metrics` | `/metrics`, `/healthz`, `/readyz` |
@@ -21,6 +21,7 @@ mod guard;
 pub(crate) mod headers;
 mod metrics;
 mod names;
+mod precompress;
 mod presence;
 mod roster;
 mod site;
@@ -111,7 +112,16 @@ impl Server {
         let addr = listener.local_addr().map_err(bind_error)?;
         let metrics = Metrics::default();
         let guard = guard::Guard::new(&config.chat);
-        let site = site::router(&config.leptos_options());
+        let options = config.leptos_options();
+        let pkg_dir =
+            std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+        // Development builds change under `cargo leptos watch`; only a release site is worth it.
+        if options.env == leptos::config::Env::PROD {
+            tokio::task::spawn_blocking(move || precompress::prepare(&pkg_dir))
+                .await
+                .map_err(|e| ServerError::Serve(std::io::Error::other(e)))?;
+        }
+        let site = site::router(&options);
         let wired = wiring::wire(&config, site, &metrics, &guard).await?;
         let router = wired
             .router

@@ -161,6 +161,7 @@ pub(super) async fn on_message<A: Adapter>(
         }
         Err(e) => {
             tracing::error!(sid = %s.id, error = %e, "message not stored");
+            chat.0.metrics.storage_write_failed();
             reply.refuse(unavailable("The message could not be stored; try again."));
         }
     }

@@ -1,6 +1,7 @@
 //! The shared message log and directory in Redis (keys: see [`super::keys`]).
 
-use fred::interfaces::{HashesInterface, SetsInterface, StreamsInterface};
+use fred::interfaces::{HashesInterface, KeysInterface, SetsInterface, StreamsInterface};
+use fred::types::Expiration;
 use fred::types::scripts::Script;
 use futures::future::BoxFuture;
 
@@ -8,6 +9,9 @@ use super::keys::{self, FEED};
 use super::{FEED_LEN, unavailable};
 use crate::protocol::NewMessage;
 use crate::server::store::{Appended, Directory, Entry, MessageLog, StoreError};
+
+/// Bytes the readiness probe writes: about what a long message takes.
+const PROBE_BYTES: usize = 8 * 1024;
 
 /// How long a retry with the same client id finds the stored message, in seconds.
 const RETRY_WINDOW_SECS: u64 = 7 * 24 * 3600;
@@ -145,6 +149,18 @@ impl MessageLog for RedisStore {
     /// Redis persists on its own (AOF); nothing to do here.
     fn checkpoint(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async { Ok(()) })
+    }
+
+    fn probe_write(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            let filler = "0".repeat(PROBE_BYTES);
+            let () = self
+                .client
+                .set(keys::PROBE, filler, Some(Expiration::EX(60)), None, false)
+                .await
+                .map_err(unavailable)?;
+            Ok(())
+        })
     }
 }
 

@@ -96,6 +96,11 @@ pub trait MessageLog: Send + Sync + 'static {
 
     /// Makes everything committed durable and compact (before a clean exit).
     fn checkpoint(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// Writes something about as large as a message, through the same path messages take:
+    /// whether this store can accept a message right now (a full disk, Redis refusing
+    /// writes). For readiness; it leaves no trace but one small overwritten record.
+    fn probe_write(&self) -> BoxFuture<'_, Result<(), StoreError>>;
 }
 
 /// Who and what is known beyond one connection: returning people's names, and the rooms.
@@ -127,12 +132,12 @@ impl super::metrics::Probe for StorageProbe {
     fn name(&self) -> &'static str {
         "storage"
     }
+    /// Storage is ready when it answers a read and takes a write: a node whose disk is full
+    /// must stop receiving people, whose messages it could not keep.
     fn check(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async move {
-            self.0
-                .recent(crate::protocol::DEFAULT_ROOM, 1)
-                .await
-                .map(|_| ())
+            self.0.recent(crate::protocol::DEFAULT_ROOM, 1).await?;
+            self.0.probe_write().await
         })
     }
 }

@@ -9,22 +9,21 @@
 //! cache. Only a power loss or kernel crash can lose the last commits; `chat.fsync = true`
 //! selects `synchronous = FULL`, which fsyncs every commit, for that case.
 
-use std::collections::HashMap;
+mod writer;
+
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Appended, Directory, Entry, Feed, MessageLog, StoreError, now_ms, unavailable};
+use super::{Appended, Directory, Entry, Feed, MessageLog, StoreError, unavailable};
 use crate::protocol::NewMessage;
+use writer::{OwnedEntry, Write, write_loop};
 
 /// The columns [`row_to_message`] reads, in its order.
-const MESSAGE_COLUMNS: &str = "room, id, ts, sender, text, client_id, sender_id";
-
-/// Most writes taken into one transaction.
-const MAX_BATCH: usize = 512;
+pub(super) const MESSAGE_COLUMNS: &str = "room, id, ts, sender, text, client_id, sender_id";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS messages (
@@ -48,36 +47,15 @@ CREATE TABLE IF NOT EXISTS rooms (
     name    TEXT PRIMARY KEY,
     created INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS probe (
+    id     INTEGER PRIMARY KEY,
+    at     INTEGER NOT NULL,
+    filler BLOB    NOT NULL
+);
 ";
 
 /// Schema changes after the first version, applied in order; `user_version` counts them.
 const MIGRATIONS: &[&str] = &["ALTER TABLE messages ADD COLUMN sender_id TEXT NOT NULL DEFAULT ''"];
-
-enum Write {
-    Append {
-        entry: OwnedEntry,
-        reply: oneshot::Sender<Result<Appended, StoreError>>,
-    },
-    Remember {
-        user: String,
-        name: String,
-        reply: oneshot::Sender<Result<(), StoreError>>,
-    },
-    AddRoom {
-        room: String,
-        reply: oneshot::Sender<Result<bool, StoreError>>,
-    },
-    Checkpoint {
-        reply: oneshot::Sender<Result<(), StoreError>>,
-    },
-}
-
-/// An [`Entry`] sent to the writer thread: its author, and the message it will be once the
-/// writer gives it the room's next id.
-struct OwnedEntry {
-    author: String,
-    message: NewMessage,
-}
 
 pub struct SqliteStore {
     writes: mpsc::UnboundedSender<Write>,
@@ -206,6 +184,10 @@ impl MessageLog for SqliteStore {
     fn checkpoint(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(self.write(|reply| Write::Checkpoint { reply }))
     }
+
+    fn probe_write(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.write(|reply| Write::Probe { reply }))
+    }
 }
 
 impl Directory for SqliteStore {
@@ -254,7 +236,7 @@ impl Directory for SqliteStore {
     }
 }
 
-fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<NewMessage> {
+pub(super) fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<NewMessage> {
     Ok(NewMessage {
         room: row.get(0)?,
         id: row.get::<_, i64>(1)? as u64,
@@ -266,151 +248,11 @@ fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<NewMessage> {
     })
 }
 
-/// An answer to send once the batch's transaction has committed.
-enum Answer {
-    Appended(oneshot::Sender<Result<Appended, StoreError>>, Appended),
-    Added(oneshot::Sender<Result<bool, StoreError>>, bool),
-    Done(oneshot::Sender<Result<(), StoreError>>),
-}
-
-fn write_loop(mut conn: Connection, mut queue: mpsc::UnboundedReceiver<Write>, feed: Feed) {
-    // Next id per room, read from the table the first time a room is written.
-    let mut last_ids: HashMap<String, u64> = HashMap::new();
-    while let Some(first) = queue.blocking_recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(write) => batch.push(write),
-                Err(_) => break,
-            }
-        }
-        let mut checkpoints = Vec::new();
-        let mut answers = Vec::with_capacity(batch.len());
-        let committed = conn.transaction().and_then(|tx| {
-            for write in batch {
-                match write {
-                    Write::Append { entry, reply } => {
-                        let stored = append(&tx, &mut last_ids, entry)?;
-                        answers.push(Answer::Appended(reply, stored));
-                    }
-                    Write::Remember { user, name, reply } => {
-                        tx.execute(
-                            "INSERT INTO users (user, name, created) VALUES (?1, ?2, ?3)
-                             ON CONFLICT (user) DO UPDATE SET name = excluded.name",
-                            params![user, name, now_ms() as i64],
-                        )?;
-                        answers.push(Answer::Done(reply));
-                    }
-                    Write::AddRoom { room, reply } => {
-                        let added = tx.execute(
-                            "INSERT INTO rooms (name, created) VALUES (?1, ?2)
-                             ON CONFLICT (name) DO NOTHING",
-                            params![room, now_ms() as i64],
-                        )?;
-                        answers.push(Answer::Added(reply, added == 1));
-                    }
-                    Write::Checkpoint { reply } => checkpoints.push(reply),
-                }
-            }
-            tx.commit()
-        });
-        match committed {
-            Ok(()) => {
-                // Committed: new messages go out in the order their ids were given.
-                for answer in &answers {
-                    if let Answer::Appended(_, stored) = answer
-                        && !stored.duplicate
-                    {
-                        let _ = feed.send(stored.message.clone());
-                    }
-                }
-                // A caller that gave up waiting no longer needs its answer: ignore send errors.
-                for answer in answers {
-                    match answer {
-                        Answer::Appended(reply, stored) => drop(reply.send(Ok(stored))),
-                        Answer::Added(reply, added) => drop(reply.send(Ok(added))),
-                        Answer::Done(reply) => drop(reply.send(Ok(()))),
-                    }
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "write transaction failed");
-                // Ids handed out in the failed transaction were never stored.
-                last_ids.clear();
-                let error = unavailable(&e);
-                for answer in answers {
-                    match answer {
-                        Answer::Appended(reply, _) => drop(reply.send(Err(error.clone()))),
-                        Answer::Added(reply, _) => drop(reply.send(Err(error.clone()))),
-                        Answer::Done(reply) => drop(reply.send(Err(error.clone()))),
-                    }
-                }
-            }
-        }
-        for reply in checkpoints {
-            let result = conn
-                .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
-                .map_err(unavailable);
-            let _ = reply.send(result);
-        }
-    }
-}
-
-fn append(
-    tx: &Transaction<'_>,
-    last_ids: &mut HashMap<String, u64>,
-    entry: OwnedEntry,
-) -> rusqlite::Result<Appended> {
-    let OwnedEntry {
-        author,
-        mut message,
-    } = entry;
-    if let Some(cid) = &message.client_id {
-        let earlier = tx
-            .prepare_cached(&format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE author = ?1 AND client_id = ?2"
-            ))?
-            .query_row(params![author, cid], row_to_message)
-            .optional()?;
-        if let Some(message) = earlier {
-            return Ok(Appended {
-                message,
-                duplicate: true,
-            });
-        }
-    }
-    let last = match last_ids.get(&message.room) {
-        Some(last) => *last,
-        None => tx
-            .prepare_cached("SELECT COALESCE(MAX(id), 0) FROM messages WHERE room = ?1")?
-            .query_row([&message.room], |row| row.get::<_, i64>(0))? as u64,
-    };
-    message.id = last + 1;
-    tx.prepare_cached(
-        "INSERT INTO messages (room, id, ts, author, sender, text, client_id, sender_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
-        message.room,
-        message.id as i64,
-        message.ts as i64,
-        author,
-        message.sender,
-        message.message,
-        message.client_id,
-        message.from,
-    ])?;
-    last_ids.insert(message.room.clone(), message.id);
-    Ok(Appended {
-        message,
-        duplicate: false,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::contract;
     use super::*;
+    use crate::server::store::now_ms;
 
     fn no_feed() -> Feed {
         mpsc::unbounded_channel().0
