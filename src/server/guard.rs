@@ -4,8 +4,16 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::NoOpMiddleware;
+use governor::state::keyed::DashMapStateStore;
+use governor::state::{InMemoryState, NotKeyed};
+use governor::{Quota, RateLimiter};
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -14,51 +22,41 @@ use axum::response::{IntoResponse, Response};
 
 use super::config::ChatSection;
 
-/// A token bucket: `burst` tokens, refilled at `rate` per second.
-#[derive(Debug, Clone)]
-pub struct TokenBucket {
-    rate: f64,
-    burst: f64,
-    tokens: f64,
-    last: Instant,
+/// A GCRA limiter (governor's; in effect a token bucket) for one connection, and the clock
+/// it reads (a fake one in tests).
+type DirectLimiter<C> =
+    RateLimiter<NotKeyed, InMemoryState, C, NoOpMiddleware<<C as Clock>::Instant>>;
+/// The same, one per IP address.
+type KeyedLimiter<C> =
+    RateLimiter<IpAddr, DashMapStateStore<IpAddr>, C, NoOpMiddleware<<C as Clock>::Instant>>;
+
+/// `burst` events at once, refilled at `per_second`; a rate of 0 never refills.
+fn quota(per_second: f64, burst: u32) -> Quota {
+    let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
+    let period = if per_second > 0.0 {
+        Duration::from_secs_f64(1.0 / per_second).max(Duration::from_nanos(1))
+    } else {
+        Duration::from_secs(u64::from(u32::MAX))
+    };
+    Quota::with_period(period)
+        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+        .allow_burst(burst)
 }
 
-impl TokenBucket {
-    pub fn new(rate: f64, burst: u32, now: Instant) -> Self {
-        let burst = f64::from(burst.max(1));
-        Self {
-            rate: rate.max(0.0),
-            burst,
-            tokens: burst,
-            last: now,
-        }
-    }
-
-    /// Takes one token if there is one.
-    pub fn take(&mut self, now: Instant) -> bool {
-        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
-        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
-        self.last = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-
-    fn is_full(&self, now: Instant) -> bool {
-        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
-        self.tokens + elapsed * self.rate >= self.burst
-    }
-}
-
-/// One connection's allowance: a token bucket, and how many refusals it has had in a row.
-#[derive(Debug)]
-pub struct ConnectionLimit {
-    bucket: TokenBucket,
-    strikes: u32,
+/// One connection's allowance: its rate, and how many refusals it has had in a row. Lock-free
+/// (the limiter and the count are atomics), so every handler of the connection shares it.
+pub struct ConnectionLimit<C: Clock = DefaultClock> {
+    rate: DirectLimiter<C>,
+    strikes: AtomicU32,
     max_strikes: u32,
+}
+
+impl<C: Clock> std::fmt::Debug for ConnectionLimit<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionLimit")
+            .field("strikes", &self.strikes)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What to do with an event.
@@ -73,16 +71,25 @@ pub enum Verdict {
 
 impl ConnectionLimit {
     pub fn new(config: &ChatSection) -> Self {
+        Self::with_clock(config, DefaultClock::default())
+    }
+}
+
+impl<C: Clock> ConnectionLimit<C> {
+    pub fn with_clock(config: &ChatSection, clock: C) -> Self {
         Self {
-            bucket: TokenBucket::new(config.rate_per_second, config.rate_burst, Instant::now()),
-            strikes: 0,
+            rate: RateLimiter::direct_with_clock(
+                quota(config.rate_per_second, config.rate_burst),
+                clock,
+            ),
+            strikes: AtomicU32::new(0),
             max_strikes: config.abuse_strikes.max(1),
         }
     }
 
     /// Counts an incoming event against the rate.
-    pub fn check(&mut self, now: Instant) -> Verdict {
-        if self.bucket.take(now) {
+    pub fn check(&self) -> Verdict {
+        if self.rate.check().is_ok() {
             Verdict::Allow
         } else {
             self.strike()
@@ -90,9 +97,9 @@ impl ConnectionLimit {
     }
 
     /// Counts a refusal; `Drop` once there were too many in a row.
-    pub fn strike(&mut self) -> Verdict {
-        self.strikes += 1;
-        if self.strikes >= self.max_strikes {
+    pub fn strike(&self) -> Verdict {
+        let strikes = self.strikes.fetch_add(1, Ordering::Relaxed) + 1;
+        if strikes >= self.max_strikes {
             Verdict::Drop
         } else {
             Verdict::Limit
@@ -100,74 +107,80 @@ impl ConnectionLimit {
     }
 
     /// An accepted event ends the run of refusals.
-    pub fn clear(&mut self) {
-        self.strikes = 0;
+    pub fn clear(&self) {
+        self.strikes.store(0, Ordering::Relaxed);
     }
 }
 
 /// Per-IP bookkeeping: open Socket.IO connections and the handshake rate.
-#[derive(Clone)]
-pub struct Guard(Arc<GuardInner>);
+pub struct Guard<C: Clock = DefaultClock>(Arc<GuardInner<C>>);
 
-struct GuardInner {
-    ips: Mutex<HashMap<IpAddr, IpState>>,
+impl<C: Clock> Clone for Guard<C> {
+    fn clone(&self) -> Self {
+        Guard(self.0.clone())
+    }
+}
+
+struct GuardInner<C: Clock> {
+    /// Open connections per address (addresses with none are not kept).
+    connections: Mutex<HashMap<IpAddr, usize>>,
+    handshakes: KeyedLimiter<C>,
     max_connections: usize,
-    handshakes_per_minute: u32,
     allowed_origins: Vec<String>,
 }
 
-struct IpState {
-    connections: usize,
-    handshakes: TokenBucket,
-}
-
-/// Entries kept before idle ones are forgotten.
+/// Addresses the handshake limiter remembers before idle ones are forgotten.
 const IP_TABLE_PRUNE_AT: usize = 10_000;
 
 impl Guard {
     pub fn new(config: &ChatSection) -> Self {
+        Self::with_clock(config, DefaultClock::default())
+    }
+}
+
+impl<C: Clock> Guard<C> {
+    pub fn with_clock(config: &ChatSection, clock: C) -> Self {
+        let per_minute = config.handshakes_per_minute_per_ip.max(1);
+        // The burst is a whole minute's allowance, refilled continuously.
+        let handshakes = quota(f64::from(per_minute) / 60.0, per_minute);
         Guard(Arc::new(GuardInner {
-            ips: Mutex::new(HashMap::new()),
+            connections: Mutex::new(HashMap::new()),
+            handshakes: RateLimiter::dashmap_with_clock(handshakes, clock),
             max_connections: config.max_connections_per_ip.max(1),
-            handshakes_per_minute: config.handshakes_per_minute_per_ip.max(1),
             allowed_origins: config.allowed_origins.clone(),
         }))
     }
 
-    fn ips(&self) -> MutexGuard<'_, HashMap<IpAddr, IpState>> {
-        super::lock(&self.0.ips)
+    fn connections(&self) -> MutexGuard<'_, HashMap<IpAddr, usize>> {
+        super::lock(&self.0.connections)
     }
 
     /// Whether `ip` may open another session now.
-    pub fn allow_handshake(&self, ip: IpAddr, now: Instant) -> Result<(), &'static str> {
-        let per_minute = self.0.handshakes_per_minute;
-        let mut ips = self.ips();
-        if ips.len() >= IP_TABLE_PRUNE_AT {
-            ips.retain(|_, s| s.connections > 0 || !s.handshakes.is_full(now));
+    pub fn allow_handshake(&self, ip: IpAddr) -> Result<(), &'static str> {
+        if self.0.handshakes.len() >= IP_TABLE_PRUNE_AT {
+            self.0.handshakes.retain_recent();
         }
-        let state = ips.entry(ip).or_insert_with(|| IpState {
-            connections: 0,
-            // The burst is a whole minute's allowance, refilled continuously.
-            handshakes: TokenBucket::new(f64::from(per_minute) / 60.0, per_minute, now),
-        });
-        if state.connections >= self.0.max_connections {
+        let open = self.connections().get(&ip).copied().unwrap_or(0);
+        if open >= self.0.max_connections {
             return Err("Too many connections from your address.");
         }
-        if !state.handshakes.take(now) {
+        if self.0.handshakes.check_key(&ip).is_err() {
             return Err("Too many new connections from your address; wait a minute.");
         }
         Ok(())
     }
 
     pub fn connected(&self, ip: IpAddr) {
-        if let Some(state) = self.ips().get_mut(&ip) {
-            state.connections += 1;
-        }
+        *self.connections().entry(ip).or_default() += 1;
     }
 
     pub fn disconnected(&self, ip: IpAddr) {
-        if let Some(state) = self.ips().get_mut(&ip) {
-            state.connections = state.connections.saturating_sub(1);
+        let mut connections = self.connections();
+        if let Some(open) = connections.get_mut(&ip) {
+            *open = open.saturating_sub(1);
+            if *open == 0 {
+                connections.remove(&ip);
+            }
         }
     }
 
@@ -215,7 +228,7 @@ pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> 
         .is_some_and(|q| q.split('&').any(|p| p.starts_with("sid=")));
     if new_session
         && let Some(ip) = peer_ip(request.extensions())
-        && let Err(reason) = guard.allow_handshake(ip, Instant::now())
+        && let Err(reason) = guard.allow_handshake(ip)
     {
         tracing::warn!(%ip, reason, "handshake refused");
         let mut response = (StatusCode::TOO_MANY_REQUESTS, reason).into_response();
@@ -261,7 +274,7 @@ fn detach_head(request: Request) -> Request {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use governor::clock::FakeRelativeClock;
 
     /// What the server keeps of a connection's request must not point into the buffer the
     /// request was parsed from (that pinned 16 KiB per idle connection).
@@ -308,55 +321,51 @@ mod tests {
     }
 
     #[test]
-    fn a_bucket_allows_the_burst_then_the_rate() {
-        let t0 = Instant::now();
-        let mut bucket = TokenBucket::new(5.0, 10, t0);
-        assert_eq!((0..20).filter(|_| bucket.take(t0)).count(), 10);
-        assert!(!bucket.take(t0 + Duration::from_millis(100)));
-        assert!(bucket.take(t0 + Duration::from_millis(200)));
-        let later = t0 + Duration::from_secs(60);
-        assert_eq!((0..20).filter(|_| bucket.take(later)).count(), 10);
-    }
-
-    #[test]
-    fn a_connection_over_the_rate_is_limited_then_dropped() {
-        let mut limit = ConnectionLimit::new(&config());
-        let now = Instant::now();
+    fn a_connection_gets_its_burst_then_its_rate_then_is_dropped_for_keeping_on() {
+        let clock = FakeRelativeClock::default();
+        let limit = ConnectionLimit::with_clock(&config(), clock.clone());
         for _ in 0..10 {
-            assert_eq!(limit.check(now), Verdict::Allow);
+            assert_eq!(limit.check(), Verdict::Allow);
         }
-        assert_eq!(limit.check(now), Verdict::Limit);
-        assert_eq!(limit.check(now), Verdict::Limit);
-        assert_eq!(limit.check(now), Verdict::Drop);
+        assert_eq!(limit.check(), Verdict::Limit);
+        clock.advance(Duration::from_millis(100));
+        assert_eq!(limit.check(), Verdict::Limit, "5 a second: not yet");
+        clock.advance(Duration::from_millis(120));
+        assert_eq!(limit.check(), Verdict::Allow, "one more after 200 ms");
+        assert_eq!(limit.check(), Verdict::Drop, "third refusal in a row");
         limit.clear();
         assert_eq!(limit.strike(), Verdict::Limit);
+        clock.advance(Duration::from_secs(60));
+        limit.clear();
+        assert_eq!(
+            (0..20).filter(|_| limit.check() == Verdict::Allow).count(),
+            10,
+            "a full burst again after a quiet minute"
+        );
     }
 
     #[test]
     fn an_ip_is_capped_in_connections_and_handshakes() {
-        let guard = Guard::new(&config());
+        let clock = FakeRelativeClock::default();
+        let guard = Guard::with_clock(&config(), clock.clone());
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         let other: IpAddr = "192.0.2.2".parse().unwrap();
-        let now = Instant::now();
-        assert!(guard.allow_handshake(ip, now).is_ok());
+        assert!(guard.allow_handshake(ip).is_ok());
         guard.connected(ip);
-        assert!(guard.allow_handshake(ip, now).is_ok());
+        assert!(guard.allow_handshake(ip).is_ok());
         guard.connected(ip);
-        assert!(
-            guard.allow_handshake(ip, now).is_err(),
-            "two connections open"
-        );
-        assert!(
-            guard.allow_handshake(other, now).is_ok(),
-            "others unaffected"
-        );
+        assert!(guard.allow_handshake(ip).is_err(), "two connections open");
+        assert!(guard.allow_handshake(other).is_ok(), "others unaffected");
         guard.disconnected(ip);
-        assert!(guard.allow_handshake(ip, now).is_ok());
-        assert!(guard.allow_handshake(ip, now).is_ok());
+        assert!(guard.allow_handshake(ip).is_ok());
+        assert!(guard.allow_handshake(ip).is_ok());
         assert!(
-            guard.allow_handshake(ip, now).is_err(),
+            guard.allow_handshake(ip).is_err(),
             "four handshakes a minute"
         );
+        clock.advance(Duration::from_secs(15));
+        assert!(guard.allow_handshake(ip).is_ok(), "one more each 15 s");
+        assert!(guard.allow_handshake(ip).is_err());
     }
 
     #[test]

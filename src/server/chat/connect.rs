@@ -3,7 +3,7 @@
 //! place before the client can send anything — and [`on_connect`] then sends what a newcomer
 //! gets: its name, the rooms, the member lists and recent history of `general`.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{Extension, SocketRef, State, TryData};
@@ -53,7 +53,7 @@ pub(super) async fn admit<A: Adapter>(
     s.extensions.insert(member);
     s.extensions.insert(Resume(auth.last_seen));
     let limit = ConnectionLimit::new(&chat.0.config);
-    s.extensions.insert(Limit(Arc::new(Mutex::new(limit))));
+    s.extensions.insert(Limit(Arc::new(limit)));
     s.on(SendMessage::NAME, handlers::on_message::<A>);
     s.on(Resync::NAME, handlers::on_resync::<A>);
     s.on(JoinRoom::NAME, handlers::on_join::<A>);

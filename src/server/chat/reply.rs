@@ -5,7 +5,7 @@
 
 use std::convert::Infallible;
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, SocketRef};
@@ -13,14 +13,13 @@ use socketioxide::handler::{FromMessageParts, Value};
 use socketioxide::socket::Socket;
 
 use super::super::guard::{ConnectionLimit, Verdict};
-use super::super::lock;
 use super::super::metrics::Metrics;
 use super::delivery::emit;
 use crate::protocol::{Ack, ChatError, Done, ErrorCode, Request};
 
 /// A connection's rate allowance (shared by all its handlers).
 #[derive(Debug, Clone)]
-pub(super) struct Limit(pub Arc<Mutex<ConnectionLimit>>);
+pub(super) struct Limit(pub Arc<ConnectionLimit>);
 
 /// The answer to one event. `R` is the request being answered (`()` for events that are
 /// only ever refused): it fixes what an acceptance carries.
@@ -52,7 +51,7 @@ impl<A: Adapter, R: Request> Reply<A, R> {
     /// Accepts the request (nothing is sent when the client asked for no ack).
     pub(super) fn accept(self, body: R::Accepted) {
         if let Some(limit) = self.socket.extensions.get::<Limit>() {
-            lock(&limit.0).clear();
+            limit.0.clear();
         }
         self.send_ack(&Ack::Accepted(body));
     }
@@ -63,7 +62,7 @@ impl<A: Adapter, R> Reply<A, R> {
     /// over, and the connection is dropped when it keeps going.
     pub(super) fn admit(self) -> Option<Self> {
         let verdict = match self.socket.extensions.get::<Limit>() {
-            Some(limit) => lock(&limit.0).check(std::time::Instant::now()),
+            Some(limit) => limit.0.check(),
             None => Verdict::Allow,
         };
         if verdict == Verdict::Allow {
@@ -80,7 +79,7 @@ impl<A: Adapter, R> Reply<A, R> {
     /// Refuses the event; a connection refused too often in a row is dropped.
     pub(super) fn refuse(self, error: ChatError) {
         let verdict = match self.socket.extensions.get::<Limit>() {
-            Some(limit) => lock(&limit.0).strike(),
+            Some(limit) => limit.0.strike(),
             None => Verdict::Limit,
         };
         self.answer_refusal(error, verdict);
