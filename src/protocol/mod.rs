@@ -9,6 +9,7 @@ pub mod codec;
 pub mod events;
 pub mod limits;
 pub mod names;
+pub mod payloads;
 pub mod rooms;
 
 pub use acks::*;

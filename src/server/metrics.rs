@@ -44,8 +44,8 @@ fn latency_histogram() -> Histogram {
 
 impl Default for Metrics {
     fn default() -> Self {
-        let mut registry = Registry::with_prefix("chat");
-        let inner = Inner {
+        let mut inner = Inner {
+            registry: Registry::with_prefix("chat"),
             connected: Gauge::default(),
             messages: Counter::default(),
             broadcast_errors: Counter::default(),
@@ -55,59 +55,66 @@ impl Default for Metrics {
             storage_write_failures: Counter::default(),
             storage_seconds: latency_histogram(),
             redis_seconds: latency_histogram(),
-            registry: Registry::default(),
         };
+        inner.register();
+        Metrics(Arc::new(inner))
+    }
+}
+
+impl Inner {
+    /// Names every metric in the exposition (each name gets the `chat_` prefix).
+    fn register(&mut self) {
         let counters = [
             (
                 "messages",
                 "Messages accepted and stored by this node",
-                &inner.messages,
+                &self.messages,
             ),
             (
                 "broadcast_errors",
                 "Broadcasts that did not reach every recipient",
-                &inner.broadcast_errors,
+                &self.broadcast_errors,
             ),
             (
                 "dropped_packets",
                 "Packets not queued for a client because its queue was full",
-                &inner.dropped_packets,
+                &self.dropped_packets,
             ),
             (
                 "resyncs",
                 "Catch-up requests served (a client asking for missed messages)",
-                &inner.resyncs,
+                &self.resyncs,
             ),
             (
                 "refusals",
                 "Client events refused (invalid, not allowed, rate-limited)",
-                &inner.refusals,
+                &self.refusals,
             ),
             (
                 "storage_write_failures",
                 "Messages that could not be stored (disk full, storage or Redis down)",
-                &inner.storage_write_failures,
+                &self.storage_write_failures,
             ),
         ];
-        registry.register(
-            "connected_clients",
-            "Socket.IO connections open on this node",
-            inner.connected.clone(),
-        );
+        let registry = &mut self.registry;
         for (name, help, counter) in counters {
             registry.register(name, help, counter.clone());
         }
         registry.register(
+            "connected_clients",
+            "Socket.IO connections open on this node",
+            self.connected.clone(),
+        );
+        registry.register(
             "storage_seconds",
             "Time to store one message (until committed)",
-            inner.storage_seconds.clone(),
+            self.storage_seconds.clone(),
         );
         registry.register(
             "redis_seconds",
             "Round trip of Redis commands (heartbeat pings and presence updates)",
-            inner.redis_seconds.clone(),
+            self.redis_seconds.clone(),
         );
-        Metrics(Arc::new(Inner { registry, ..inner }))
     }
 }
 
