@@ -85,6 +85,18 @@ class Person:
         except socketio.exceptions.TimeoutError:
             raise RoundFailed(f"{self.label}: no ack for message {payload!r} within {WAIT:.0f} s")
 
+    def sent_everything(self):
+        """Waits until every packet this client queued has gone out (over polling: its POST
+        was answered). python-engineio 4.15.1's write loop checks that it is still connected
+        before taking the next packets, so a disconnect() while a POST is still on its way
+        drops the disconnect packets unsent, and the server then only learns of it from the
+        heartbeat, tens of seconds later, whatever it does right. A person's client is not
+        that quick to leave after sending; this keeps the client's race out of the test."""
+        queue = self.sio.eio.queue
+        with queue.all_tasks_done:
+            if not queue.all_tasks_done.wait_for(lambda: queue.unfinished_tasks == 0, WAIT):
+                raise RoundFailed(f"{self.label}: its packets were not sent within {WAIT:.0f} s")
+
     def close(self):
         if self.sio.connected:
             self.sio.disconnect()
@@ -137,6 +149,8 @@ def chat_round(url, run, n):
         if copies != 1:
             raise RoundFailed(f"A: received B's retried draft {copies} times, not once")
 
+        # B's namespace disconnect and Engine.IO close then leave together, in one POST as in #19.
+        b.sent_everything()
         left = time.monotonic()
         b.close()
         a.wait_for(
