@@ -27,10 +27,13 @@ lint:
 unit:
 	cargo test --features ssr
 
-# The browser tests run against the release build, the one `make run` serves.
+# The browser tests run against the release build, the one `make run` serves. Playwright
+# finds it by itself (the binary whose hash.txt matches the site), as it does after a debug
+# build or under `cargo leptos end-to-end`; check-binary.mjs first checks that choice.
 e2e:
+	node --test end2end/check-binary.mjs
 	cargo leptos build --release --precompress
-	E2E_PROFILE=release npx playwright test -c end2end/playwright.config.ts
+	npx playwright test -c end2end/playwright.config.ts
 
 ## Our server against the Node tutorial server, side by side; writes BENCHMARKS.md.
 bench:

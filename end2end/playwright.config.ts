@@ -1,8 +1,17 @@
+import path from "node:path";
 import { defineConfig } from "@playwright/test";
-import { BASE_URL, chromiumLaunch, serverCommand, serverEnv, E2E_PORT } from "./tests/support/server";
+import { BASE_URL, chromiumLaunch, chosenServer, serverEnv, E2E_PORT } from "./tests/support/server";
 
-// Browser tests against the debug build (`cargo leptos build` first; `make e2e` does both).
+// Browser tests against the build that was just made, debug or release: the server binary
+// whose hash.txt matches target/site (see tests/support/binary.js), so `make test`, `cargo
+// leptos end-to-end [--release]` and `npx playwright test` after either build all test what
+// they built, and stop here, saying what is missing, when nothing matches.
 // Chromium is Debian's, since Playwright cannot download its own browsers here.
+const server = chosenServer();
+if (!process.env.TEST_WORKER_INDEX) {
+  console.log(`e2e: testing ${path.relative(path.resolve(__dirname, ".."), server.binary)} (${server.why})`);
+}
+
 export default defineConfig({
   testDir: "./tests",
   globalSetup: "./tests/support/global-setup.ts",
@@ -29,7 +38,7 @@ export default defineConfig({
     },
   ],
   webServer: {
-    command: serverCommand(),
+    command: server.binary,
     cwd: "..",
     env: serverEnv(E2E_PORT),
     url: BASE_URL,

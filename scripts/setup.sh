@@ -62,4 +62,19 @@ apt_install() { # command-to-check package purpose
 }
 apt_install /usr/bin/chromium chromium "the browser tests"
 apt_install redis-server redis-server "the multi-node tests"
+apt_install python3 python3-venv "the Python interop test"
+
+# Python clients for the interop test (python-socketio), in a venv of the project's own
+# (.venv/, not committed). Re-run pip only when requirements-test.txt changed since the last
+# install, or when the venv no longer runs (its Python was removed).
+stamp=.venv/.requirements-test.sha
+req_sum=$(sha256sum requirements-test.txt | cut -d' ' -f1)
+if ! .venv/bin/python -c '' 2>/dev/null || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$req_sum" ]; then
+  say "installing the Python interop clients into .venv (requirements-test.txt)"
+  if ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
+    python3 -m venv --clear .venv || { say "python3 -m venv failed; install Debian's python3-venv"; exit 1; }
+  fi
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+  echo "$req_sum" > "$stamp"
+fi
 say "ready"

@@ -1,6 +1,7 @@
 // Starting our server binary for the browser tests, and the Chromium they drive.
 import { spawn, ChildProcess } from "node:child_process";
 import path from "node:path";
+import { chooseServerBinary } from "./binary";
 
 export const E2E_PORT = Number(process.env.E2E_PORT ?? 3917);
 export const BASE_URL = `http://127.0.0.1:${E2E_PORT}`;
@@ -19,9 +20,20 @@ export const chromiumLaunch = {
   ],
 };
 
-/** The server binary `cargo leptos build` produced (debug unless E2E_PROFILE=release). */
+/** The site the test servers serve: what the last `cargo leptos build` wrote. */
+export const SITE_ROOT = path.join(REPO, "target", "site");
+
+let chosen: { binary: string; why: string } | undefined;
+
+/** The server binary built with that site, debug or release (see binary.js); E2E_PROFILE
+ * chooses one outright. Throws, naming what is missing, when no binary matches the site. */
+export function chosenServer(): { binary: string; why: string } {
+  chosen ??= chooseServerBinary({ repo: REPO, siteRoot: SITE_ROOT });
+  return chosen;
+}
+
 export function serverCommand(): string {
-  return path.join(REPO, "target", process.env.E2E_PROFILE ?? "debug", "chat");
+  return chosenServer().binary;
 }
 
 /** Each test server keeps its own database here; emptied before every run. */
@@ -32,7 +44,7 @@ export function serverEnv(port: number): Record<string, string> {
     ...(process.env as Record<string, string>),
     LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
     CHAT_DATABASE: path.join(DATA_DIR, `chat-${port}.sqlite3`),
-    LEPTOS_SITE_ROOT: path.join(REPO, "target", "site"),
+    LEPTOS_SITE_ROOT: SITE_ROOT,
     CHAT_CONFIG: path.join(REPO, "Leptos.toml"),
     RUST_LOG: process.env.RUST_LOG ?? "warn",
   };
