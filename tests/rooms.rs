@@ -269,3 +269,59 @@ async fn typing_reaches_the_others_in_the_conversation_throttled_and_never_mysel
         cat.typing
     );
 }
+
+/// The socket rooms the server uses for itself (a person's own connections, the readers of a
+/// member list) and DM keys with their ids out of order are no conversation: posting,
+/// resyncing or typing there is refused or dropped, and nobody receives anything (#16's
+/// finding; before, any socket room the connection was in was accepted).
+#[tokio::test]
+async fn internal_socket_rooms_and_misordered_dm_keys_are_no_conversation() {
+    let addr = start_server().await;
+    let mut ann = Client::connect_as(addr, Some(&token("in-ann"))).await;
+    let mut bob = Client::connect_as(addr, Some(&token("in-bob"))).await;
+    let (low, high) = if ann.id < bob.id {
+        (ann.id.clone(), bob.id.clone())
+    } else {
+        (bob.id.clone(), ann.id.clone())
+    };
+    let targets = [
+        "reads:room-peers".to_owned(),
+        "reads:update-peers".to_owned(),
+        format!("user:{}", ann.id),
+        format!("user:{}", bob.id),
+        format!("dm:{high}:{low}"),
+    ];
+    for room in &targets {
+        let sent = ann
+            .raw_request(
+                "message",
+                serde_json::json!({"text": "sneaky", "clientId": format!("c-{room}"), "room": room}),
+            )
+            .await;
+        assert!(sent.is_err(), "a message to {room:?} was accepted");
+        let resync = ann
+            .raw_request("resync", serde_json::json!({"room": room, "after": 0}))
+            .await;
+        assert!(resync.is_err(), "a resync of {room:?} was accepted");
+        ann.send_raw(&format!(r#"42["typing",{{"room":"{room}"}}]"#))
+            .await;
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+    let joined = ann
+        .raw_request(
+            "join",
+            serde_json::json!({"room": format!("dm:{high}:{low}")}),
+        )
+        .await;
+    assert!(joined.is_err(), "a misordered DM key was joined");
+    // A round trip later, bob has received none of it.
+    bob.join("general").await.unwrap();
+    assert!(bob.typing.is_empty(), "typing relayed: {:?}", bob.typing);
+    let everything: Vec<&str> = bob
+        .messages
+        .iter()
+        .chain(&bob.history)
+        .map(|m| m.message.as_str())
+        .collect();
+    assert!(!everything.contains(&"sneaky"), "{everything:?}");
+}
