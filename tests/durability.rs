@@ -318,3 +318,47 @@ async fn a_full_disk_makes_the_node_unready_until_there_is_space_again() {
     let mut bob = Client::connect(addr).await;
     bob.until(|c| c.history.iter().any(|m| m.id == first)).await;
 }
+
+/// At `RUST_LOG=debug` an operator gets our debug logs, but never a person's identity token:
+/// socketioxide logs whole packets at debug, the connect packet included (#16's finding).
+#[tokio::test]
+async fn debug_logs_never_show_an_identity_token() {
+    use std::io::Read;
+    let dir = temp_dir("debug-logs");
+    let addr = Process::free_port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chat"))
+        .env(
+            "CHAT_CONFIG",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml"),
+        )
+        .env("LEPTOS_SITE_ADDR", addr.to_string())
+        .env("CHAT_DATABASE", dir.join("chat.sqlite3"))
+        .env("RUST_LOG", "debug")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while tokio::net::TcpStream::connect(addr).await.is_err() {
+        assert!(Instant::now() < deadline, "server did not listen");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let secret = token("logged");
+    let mut ann = Client::connect_as(addr, Some(&secret)).await;
+    ann.say("hello").await.unwrap();
+    // A refusal, which the server logs at debug.
+    let blank = ann.raw_request("message", serde_json::json!("   ")).await;
+    assert!(blank.is_err());
+    drop(ann);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let _ = child.kill();
+    let mut logs = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    let _ = child.wait();
+    assert!(logs.contains("DEBUG"), "debug logs are on: {logs}");
+    assert!(!logs.contains(&secret), "the token is in the logs");
+}

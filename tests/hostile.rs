@@ -181,6 +181,27 @@ fn abuses() -> Vec<Abuse> {
             },
         },
         Abuse {
+            name: "typing flood",
+            join: true,
+            frames: |_| {
+                (0..40)
+                    .map(|_| text(r#"42["typing",{"room":"general"}]"#))
+                    .collect()
+            },
+        },
+        Abuse {
+            name: "internal rooms as targets",
+            join: true,
+            frames: |i| {
+                vec![
+                    text(format!(
+                        r#"42["message",{{"text":"x{i}","room":"reads:update-peers"}}]"#
+                    )),
+                    text(r#"42["typing",{"room":"reads:room-peers"}]"#),
+                ]
+            },
+        },
+        Abuse {
             name: "someone else's conversation",
             join: true,
             frames: |_| {
@@ -505,4 +526,29 @@ async fn a_client_that_stops_reading_is_dropped_and_nobody_else_notices() {
     // (Without reading, it could not answer the heartbeat either; the point is that the
     // server let go of it while the others chatted on, losing nothing.)
     drop(stalled);
+}
+
+/// Typing signals count against the connection's rate like every other event: a flood is
+/// refused (`rate-limited`) and, kept up, dropped — before, typing skipped the rate check and
+/// a client could send it without limit (#16's finding).
+#[tokio::test]
+async fn a_typing_flood_is_rate_limited_like_any_event() {
+    let addr = start_hardened_server().await;
+    let mut ws = raw_socket(addr, true).await.expect("connects");
+    for _ in 0..40 {
+        ws.send(text(r#"42["typing",{"room":"general"}]"#))
+            .await
+            .unwrap();
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    let mut refused = false;
+    while !refused {
+        let Ok(Some(Ok(frame))) = tokio::time::timeout_at(deadline, ws.next()).await else {
+            break;
+        };
+        if let Message::Text(text) = frame {
+            refused = text.starts_with(r#"42["chat-error""#) && text.contains("rate-limited");
+        }
+    }
+    assert!(refused, "40 typing signals at once were never refused");
 }

@@ -237,8 +237,7 @@ async fn shutdown_signal() {
 
 /// Logs to stdout, filtered by `RUST_LOG` (default `info`), as text or one JSON object per line.
 fn init_tracing(format: LogFormat) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = log_filter(std::env::var("RUST_LOG").ok().as_deref());
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     // A second init (tests start several servers) is harmless; ignore it.
     let _ = match format {
@@ -247,8 +246,39 @@ fn init_tracing(format: LogFormat) {
     };
 }
 
+/// `RUST_LOG` (default `info`), except that socketioxide and engineioxide stay at `info`
+/// unless it names them: at `debug` they log whole packets, and a connect packet carries the
+/// person's identity token.
+fn log_filter(spec: Option<&str>) -> tracing_subscriber::EnvFilter {
+    use tracing_subscriber::EnvFilter;
+    let spec = spec.unwrap_or("info");
+    let mut filter = EnvFilter::try_new(spec).unwrap_or_else(|_| EnvFilter::new("info"));
+    for packet_logger in ["socketioxide", "engineioxide"] {
+        if !spec.contains(packet_logger)
+            && let Ok(directive) = format!("{packet_logger}=info").parse()
+        {
+            filter = filter.add_directive(directive);
+        }
+    }
+    filter
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn packet_logs_stay_quiet_unless_asked_for_by_name() {
+        let debug = super::log_filter(Some("debug")).to_string();
+        assert!(
+            debug.contains("socketioxide=info") && debug.contains("engineioxide=info"),
+            "{debug}"
+        );
+        let asked = super::log_filter(Some("debug,socketioxide=trace")).to_string();
+        assert!(
+            asked.contains("socketioxide=trace") && !asked.contains("socketioxide=info"),
+            "{asked}"
+        );
+    }
+
     /// socketioxide fixed remote panics and advisories up to these versions; never go below.
     #[test]
     fn dependencies_stay_at_or_above_their_security_floor() {

@@ -13,8 +13,9 @@ impl ChatState {
         let mut effects = Vec::new();
         let gap = self.with_cursor(&room, |c| c.on_message(message.id));
         let mine = self.is_me(&message.from);
-        if let Some(client_id) = &message.client_id {
-            // My own message came back: it is no longer pending.
+        if let Some(client_id) = message.client_id.as_ref().filter(|_| mine) {
+            // My own message came back: it is no longer pending. Only mine: client ids are
+            // broadcast, so anyone could send one that matches a message I am still sending.
             self.discard(client_id);
         }
         if is_direct_key(&room) && self.note_direct(&room, (!mine).then_some(&message.sender)) {
@@ -169,6 +170,27 @@ mod tests {
             new_message(&state, echo, AT);
             assert!(state.outgoing.get_untracked().is_empty());
             assert_eq!(shown(&state, "general"), [1]);
+        });
+    }
+
+    #[test]
+    fn someone_else_s_message_with_my_pending_client_id_does_not_cancel_mine() {
+        Owner::new().with(|| {
+            let state = welcomed();
+            state.queue(Outgoing {
+                client_id: "page-1".into(),
+                room: "general".into(),
+                text: "m1".into(),
+                failed: None,
+            });
+            let mut forged = message("general", 1, ANN);
+            forged.client_id = Some("page-1".into());
+            new_message(&state, forged, AT);
+            assert_eq!(
+                state.outgoing.get_untracked().len(),
+                1,
+                "mine still goes out"
+            );
         });
     }
 

@@ -214,13 +214,18 @@ pub(super) async fn on_resync<A: Adapter>(
 }
 
 /// Relays "typing…" to the others in the conversation, as a volatile event (a lost one just
-/// means the indicator shows a little later). At most one per [`TYPING_RELAY_GAP_MS`] per
-/// connection; the rest are dropped here, logged at trace level.
+/// means the indicator shows a little later). Every signal counts against the connection's
+/// rate like any event (a flood is refused, then dropped); at most one per
+/// [`TYPING_RELAY_GAP_MS`] is relayed, the rest are dropped here, logged at trace level.
 pub(super) async fn on_typing<A: Adapter>(
     s: SocketRef<A>,
     Extension(member): Extension<Member>,
+    reply: Reply<A>,
     TryData(request): TryData<TypingIn>,
 ) {
+    if reply.admit().is_none() {
+        return;
+    }
     let Ok(request) = request else {
         tracing::debug!(sid = %s.id, "bad typing payload ignored");
         return;
