@@ -552,3 +552,48 @@ async fn a_typing_flood_is_rate_limited_like_any_event() {
     }
     assert!(refused, "40 typing signals at once were never refused");
 }
+
+/// 200 connection attempts at once from one address, with a cap of 50: at most 50 are
+/// admitted. Each handshake takes its slot when it is accepted, not when the client joins
+/// (before, 120 of 200 got in: every attempt passed the check before any was counted).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_attempts_from_one_address_never_exceed_its_cap() {
+    let mut config = Config::default();
+    config.leptos.site_addr = "127.0.0.1:0".parse().unwrap();
+    config.leptos.hash_files = false;
+    config.chat.storage = chat::server::config::Storage::Memory;
+    config.chat.max_connections_per_ip = 50;
+    config.chat.handshakes_per_minute_per_ip = 1_000_000;
+    let server = Server::bind(config).await.unwrap();
+    let addr = server.local_addr();
+    tokio::spawn(server.serve(std::future::pending()));
+
+    let attempts = (0..200).map(|_| {
+        tokio::spawn(async move {
+            let mut ws = raw_socket(addr, true).await?;
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+            loop {
+                let frame = tokio::time::timeout_at(deadline, ws.next())
+                    .await
+                    .ok()??
+                    .ok()?;
+                if let Message::Text(text) = frame
+                    && text.starts_with("40")
+                {
+                    return Some(ws);
+                }
+            }
+        })
+    });
+    let admitted: Vec<Ws> = futures::future::join_all(attempts)
+        .await
+        .into_iter()
+        .filter_map(|joined| joined.ok().flatten())
+        .collect();
+    assert!(
+        admitted.len() <= 50,
+        "{} of 200 admitted with a cap of 50",
+        admitted.len()
+    );
+    assert!(admitted.len() >= 40, "only {} admitted", admitted.len());
+}

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use governor::clock::{Clock, DefaultClock};
+use governor::clock::{Clock, DefaultClock, Reference};
 use governor::middleware::NoOpMiddleware;
 use governor::state::keyed::DashMapStateStore;
 use governor::state::{InMemoryState, NotKeyed};
@@ -122,11 +122,39 @@ impl<C: Clock> Clone for Guard<C> {
 }
 
 struct GuardInner<C: Clock> {
-    /// Open connections per address (addresses with none are not kept).
-    connections: Mutex<HashMap<IpAddr, usize>>,
+    /// Connections per address, open or on their way (addresses with none are not kept).
+    connections: Mutex<HashMap<IpAddr, Slots<C::Instant>>>,
     handshakes: KeyedLimiter<C>,
+    clock: C,
     max_connections: usize,
+    /// How long a handshake holds its slot while the client has not joined yet.
+    reservation: Duration,
     allowed_origins: Vec<String>,
+}
+
+/// One address's connections: joined ones, and handshakes not joined yet (when each came).
+/// A handshake takes its slot at once, so a burst of parallel attempts cannot all pass the
+/// check before any of them is counted; a slot never joined is freed when its time is up.
+struct Slots<I> {
+    open: usize,
+    pending: std::collections::VecDeque<I>,
+}
+
+impl<I: Reference> Slots<I> {
+    fn taken(&mut self, now: I, reservation: Duration) -> usize {
+        while self
+            .pending
+            .front()
+            .is_some_and(|at| Duration::from(now.duration_since(*at)) > reservation)
+        {
+            self.pending.pop_front();
+        }
+        self.open + self.pending.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.open == 0 && self.pending.is_empty()
+    }
 }
 
 /// Addresses the handshake limiter remembers before idle ones are forgotten.
@@ -138,47 +166,64 @@ impl Guard {
     }
 }
 
-impl<C: Clock> Guard<C> {
+impl<C: Clock + Clone> Guard<C> {
     pub fn with_clock(config: &ChatSection, clock: C) -> Self {
         let per_minute = config.handshakes_per_minute_per_ip.max(1);
         // The burst is a whole minute's allowance, refilled continuously.
         let handshakes = quota(f64::from(per_minute) / 60.0, per_minute);
         Guard(Arc::new(GuardInner {
             connections: Mutex::new(HashMap::new()),
-            handshakes: RateLimiter::dashmap_with_clock(handshakes, clock),
+            handshakes: RateLimiter::dashmap_with_clock(handshakes, clock.clone()),
+            clock,
             max_connections: config.max_connections_per_ip.max(1),
+            // A client has `connect-timeout` to join after its handshake; then a little slack.
+            reservation: config.connect_timeout() + Duration::from_secs(1),
             allowed_origins: config.allowed_origins.clone(),
         }))
     }
 
-    fn connections(&self) -> MutexGuard<'_, HashMap<IpAddr, usize>> {
+    fn connections(&self) -> MutexGuard<'_, HashMap<IpAddr, Slots<C::Instant>>> {
         super::lock(&self.0.connections)
     }
 
-    /// Whether `ip` may open another session now.
+    /// Whether `ip` may open another session now; when it may, the session holds one of the
+    /// address's slots until it joins ([`Guard::connected`]) or its time to join is up.
     pub fn allow_handshake(&self, ip: IpAddr) -> Result<(), &'static str> {
         if self.0.handshakes.len() >= IP_TABLE_PRUNE_AT {
             self.0.handshakes.retain_recent();
         }
-        let open = self.connections().get(&ip).copied().unwrap_or(0);
-        if open >= self.0.max_connections {
+        let now = self.0.clock.now();
+        let mut connections = self.connections();
+        let slots = connections.entry(ip).or_insert_with(|| Slots {
+            open: 0,
+            pending: Default::default(),
+        });
+        if slots.taken(now, self.0.reservation) >= self.0.max_connections {
             return Err("Too many connections from your address.");
         }
         if self.0.handshakes.check_key(&ip).is_err() {
             return Err("Too many new connections from your address; wait a minute.");
         }
+        slots.pending.push_back(now);
         Ok(())
     }
 
+    /// A connection from `ip` joined: it takes over its handshake's slot.
     pub fn connected(&self, ip: IpAddr) {
-        *self.connections().entry(ip).or_default() += 1;
+        let mut connections = self.connections();
+        let slots = connections.entry(ip).or_insert_with(|| Slots {
+            open: 0,
+            pending: Default::default(),
+        });
+        slots.pending.pop_front();
+        slots.open += 1;
     }
 
     pub fn disconnected(&self, ip: IpAddr) {
         let mut connections = self.connections();
-        if let Some(open) = connections.get_mut(&ip) {
-            *open = open.saturating_sub(1);
-            if *open == 0 {
+        if let Some(slots) = connections.get_mut(&ip) {
+            slots.open = slots.open.saturating_sub(1);
+            if slots.is_empty() {
                 connections.remove(&ip);
             }
         }
@@ -357,8 +402,17 @@ mod tests {
         assert!(guard.allow_handshake(ip).is_err(), "two connections open");
         assert!(guard.allow_handshake(other).is_ok(), "others unaffected");
         guard.disconnected(ip);
+        guard.disconnected(ip);
         assert!(guard.allow_handshake(ip).is_ok());
         assert!(guard.allow_handshake(ip).is_ok());
+        assert!(
+            guard.allow_handshake(ip).is_err(),
+            "two handshakes in flight fill the cap"
+        );
+        guard.connected(ip);
+        guard.connected(ip);
+        guard.disconnected(ip);
+        guard.disconnected(ip);
         assert!(
             guard.allow_handshake(ip).is_err(),
             "four handshakes a minute"
@@ -366,6 +420,31 @@ mod tests {
         clock.advance(Duration::from_secs(15));
         assert!(guard.allow_handshake(ip).is_ok(), "one more each 15 s");
         assert!(guard.allow_handshake(ip).is_err());
+    }
+
+    #[test]
+    fn a_handshake_holds_its_slot_until_it_joins_or_its_time_is_up() {
+        let clock = FakeRelativeClock::default();
+        let config = ChatSection {
+            handshakes_per_minute_per_ip: 100,
+            connect_timeout_ms: 10_000,
+            ..config()
+        };
+        let guard = Guard::with_clock(&config, clock.clone());
+        let ip: IpAddr = "2001:db8::1".parse().unwrap();
+        assert!(guard.allow_handshake(ip).is_ok());
+        assert!(guard.allow_handshake(ip).is_ok());
+        assert!(
+            guard.allow_handshake(ip).is_err(),
+            "two handshakes in flight fill a cap of two before either joined"
+        );
+        guard.connected(ip);
+        assert!(guard.allow_handshake(ip).is_err(), "joining keeps the slot");
+        clock.advance(Duration::from_secs(12));
+        assert!(
+            guard.allow_handshake(ip).is_ok(),
+            "the one that never joined gave its slot back"
+        );
     }
 
     #[test]

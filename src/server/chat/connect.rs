@@ -45,10 +45,6 @@ pub(super) async fn admit<A: Adapter>(
         Refusal("The connect payload must be an object like {\"token\": \"...\"}.".into())
     })?;
     let member = identify(&s, &chat, &auth).await?;
-    if let Some(ip) = member.ip {
-        chat.0.guard.connected(ip);
-    }
-    chat.0.metrics.connected();
     s.extensions.insert(chat.0.metrics.clone());
     s.extensions.insert(member);
     s.extensions.insert(Resume(auth.last_seen));
@@ -98,6 +94,37 @@ async fn identify<A: Adapter>(
     })
 }
 
+/// Marks a connection counted in its address's connections and the metrics (see
+/// [`count_out`]).
+#[derive(Debug, Clone)]
+pub(super) struct Counted;
+
+/// Counts a joined connection in. Only here, once the namespace holds the socket (so its
+/// disconnect handler will run): counted in `admit`, a connection that closed while being
+/// admitted kept its address's slot for good.
+fn count_in<A: Adapter>(chat: &Chat, s: &SocketRef<A>, member: &Member) {
+    if let Some(ip) = member.ip {
+        chat.0.guard.connected(ip);
+    }
+    chat.0.metrics.connected();
+    s.extensions.insert(Counted);
+    if !s.connected() {
+        // Gone meanwhile: whichever of this and the disconnect takes the mark counts it out.
+        count_out(chat, s, member);
+    }
+}
+
+/// Counts a connection out, once, if it was counted in.
+pub(super) fn count_out<A: Adapter>(chat: &Chat, s: &SocketRef<A>, member: &Member) {
+    if s.extensions.remove::<Counted>().is_none() {
+        return;
+    }
+    if let Some(ip) = member.ip {
+        chat.0.guard.disconnected(ip);
+    }
+    chat.0.metrics.disconnected();
+}
+
 /// Welcomes an admitted connection: name, rooms, presence in `general`, history.
 pub(super) async fn on_connect<A: Adapter>(
     s: SocketRef<A>,
@@ -114,6 +141,7 @@ pub(super) async fn on_connect<A: Adapter>(
         user_room(&member.id),
         reads.to_owned(),
     ]);
+    count_in(&chat, &s, &member);
     tracing::info!(sid = %s.id, name = %member.name, "connected");
     emit(&s, &NameGenerated(member.name.to_string()));
     emit(

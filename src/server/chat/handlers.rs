@@ -292,12 +292,9 @@ pub(super) async fn on_disconnect<A: Adapter>(
     let Some(member) = s.extensions.get::<Member>() else {
         return;
     };
-    chat.0.metrics.disconnected();
+    super::connect::count_out(&chat, &s, &member);
     if member.anonymous {
         chat.0.identity.release(&member.name);
-    }
-    if let Some(ip) = member.ip {
-        chat.0.guard.disconnected(ip);
     }
     let left = lock(&chat.0.presence).leave_everywhere(&s.id);
     for room in left {
