@@ -77,8 +77,12 @@ impl Identity {
         })
     }
 
-    /// The name that goes with a user key: remembered, or new and remembered.
+    /// The name that goes with a user key: remembered, or new and remembered. A returning
+    /// person is looked up without waiting for anyone; only first-time naming takes turns.
     pub async fn name_for(&self, user: &str) -> Result<String, StoreError> {
+        if let Some(name) = self.directory.name_of(user).await? {
+            return Ok(name);
+        }
         let _one_at_a_time = self.naming.lock().await;
         for _ in 0..NAMING_ATTEMPTS {
             if let Some(name) = self.directory.name_of(user).await? {
@@ -113,6 +117,60 @@ impl Identity {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures::future::BoxFuture;
+    use std::time::Duration;
+
+    /// A directory that knows `ann`, and whose `remember` waits until told to go on.
+    struct SlowToRemember {
+        release: tokio::sync::Semaphore,
+    }
+
+    impl Directory for SlowToRemember {
+        fn name_of<'a>(
+            &'a self,
+            user: &'a str,
+        ) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
+            let known = (user == "ann").then(|| "teal-otter".to_owned());
+            Box::pin(async move { Ok(known) })
+        }
+        fn remember<'a>(&'a self, _: &'a str, _: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+            Box::pin(async move {
+                let _go = self.release.acquire().await;
+                Ok(())
+            })
+        }
+        fn all_names(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+            Box::pin(async { Ok(vec!["teal-otter".to_owned()]) })
+        }
+        fn rooms(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+            Box::pin(async { Ok(Vec::new()) })
+        }
+        fn add_room<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+            Box::pin(async { Ok(true) })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_returning_person_does_not_wait_for_a_newcomer_being_named() {
+        let directory = Arc::new(SlowToRemember {
+            release: tokio::sync::Semaphore::new(0),
+        });
+        let identity = Arc::new(Identity::load(directory.clone()).await.unwrap());
+        let newcomer = tokio::spawn({
+            let identity = identity.clone();
+            async move { identity.name_for("newcomer").await }
+        });
+        tokio::task::yield_now().await;
+        // The newcomer's naming is stuck in the directory; ann is not held up by it.
+        let ann = tokio::time::timeout(Duration::from_secs(2), identity.name_for("ann")).await;
+        assert_eq!(ann.expect("ann waited").unwrap(), "teal-otter");
+        directory.release.add_permits(1);
+        let name = newcomer.await.unwrap().unwrap();
+        assert_ne!(
+            name, "teal-otter",
+            "a remembered name is never handed out again"
+        );
+    }
 
     #[test]
     fn the_public_id_hides_the_user_key_and_the_key_hides_the_token() {
