@@ -325,3 +325,30 @@ async fn internal_socket_rooms_and_misordered_dm_keys_are_no_conversation() {
         .collect();
     assert!(!everything.contains(&"sneaky"), "{everything:?}");
 }
+
+/// A direct message goes to a person, online or not, never to an id nobody holds: that would
+/// open a conversation with nobody, stored for good (#16's finding).
+#[tokio::test]
+async fn a_direct_message_to_an_id_nobody_holds_is_refused() {
+    let addr = start_server().await;
+    let mut ann = Client::connect_as(addr, Some(&token("to-ann"))).await;
+    let bob = Client::connect_as(addr, Some(&token("to-bob"))).await;
+    let bob_id = bob.id.clone();
+    drop(bob);
+    let nobody = if ann.id == "0123456789abcdef" {
+        "fedcba9876543210"
+    } else {
+        "0123456789abcdef"
+    };
+    let refused = ann.dm(nobody, "hello?").await.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::BadPayload, "{refused:?}");
+    // Bob has left, but he is a person: he reads it when he comes back.
+    ann.dm(&bob_id, "see you later").await.unwrap();
+    let mut bob = Client::connect_as(addr, Some(&token("to-bob"))).await;
+    let room = dm_room(&ann.id, &bob_id);
+    bob.join(&room).await.unwrap();
+    bob.until(|c| c.texts_in(&room) == ["see you later"]).await;
+    // And an anonymous person online can be written to.
+    let cat = Client::connect(addr).await;
+    ann.dm(&cat.id, "hi cat").await.unwrap();
+}

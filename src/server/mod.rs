@@ -9,6 +9,7 @@
 //! | `guard` | rate limits, per-IP caps, the Origin check |
 //! | `headers` | every response header: security, the pages' CSP, caching |
 //! | `metrics` | `/metrics`, `/healthz`, `/readyz` |
+//! | `people` | a person's user key and public id, derived |
 //! | `names`, `presence`, `roster` | display names; who is where on this node; and across nodes |
 //! | `store/` | the `MessageLog` and `Directory` traits, memory and SQLite, their contract |
 //! | `cluster/` | the Redis implementations, the shared feed and heartbeats |
@@ -21,6 +22,7 @@ mod guard;
 pub(crate) mod headers;
 mod metrics;
 mod names;
+mod people;
 mod precompress;
 mod presence;
 mod roster;

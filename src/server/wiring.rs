@@ -155,6 +155,7 @@ async fn clustered(
 ) -> Result<(Backend, RedisAdapterCtr<FredDriver>), ServerError> {
     let client = cluster::client(url).await?;
     let store = Arc::new(RedisStore::new(client.clone()));
+    store.index_people().await?;
     let node = Arc::new(RedisRoster::new(
         client.clone(),
         config.chat.node_ttl(),

@@ -1,7 +1,7 @@
 //! One small async fn per client event, in the style of socketioxide's examples: dependencies
 //! arrive as extractors, and every refusal goes through [`Reply`] (answered, logged, counted).
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use socketioxide::SocketIo;
@@ -10,7 +10,7 @@ use socketioxide::extract::{Event, Extension, SocketRef, State, TryData};
 use socketioxide::socket::DisconnectReason;
 
 use super::super::lock;
-use super::super::store::Entry;
+use super::super::store::{Entry, StoreError};
 use super::delivery::broadcast;
 use super::identity::Member;
 use super::reply::Reply;
@@ -23,7 +23,7 @@ use crate::protocol::{
 
 /// When this connection last had a typing signal relayed.
 #[derive(Debug, Clone, Default)]
-struct TypingClock(std::sync::Arc<Mutex<Option<Instant>>>);
+struct TypingClock(Arc<Mutex<Option<Instant>>>);
 
 /// Counts a connection into a public room's presence, brings member lists up to date, and
 /// announces the arrival unless the person was there moments ago.
@@ -88,7 +88,7 @@ async fn create_room<A: Adapter>(
     chat: &Chat,
     io: &SocketIo<A>,
     room: &str,
-) -> Result<(), super::super::store::StoreError> {
+) -> Result<(), StoreError> {
     if chat.0.rooms.create(room).await? {
         let list = chat.0.rooms.list().await?;
         broadcast(io, &chat.0.metrics, Vec::new(), &list).await;
@@ -141,6 +141,16 @@ pub(super) async fn on_message<A: Adapter>(
         Ok(checked) => checked,
         Err(e) => return reply.refuse(e),
     };
+    if let Some(to) = sent.to() {
+        match is_someone(&chat, to).await {
+            Ok(true) => {}
+            Ok(false) => return reply.refuse(bad_payload("Nobody has that id.")),
+            Err(e) => {
+                tracing::error!(sid = %s.id, error = %e, "recipient not looked up");
+                return reply.refuse(unavailable("The message could not be sent; try again."));
+            }
+        }
+    }
     let entry = Entry {
         room: &room,
         author: &member.user,
@@ -165,6 +175,20 @@ pub(super) async fn on_message<A: Adapter>(
             reply.refuse(unavailable("The message could not be stored; try again."));
         }
     }
+}
+
+/// Whether a direct message may go to `id`: someone online (here or, with several nodes,
+/// anywhere) or a person ever named here. A made-up id would otherwise open a conversation,
+/// stored for good, with nobody.
+async fn is_someone(chat: &Chat, id: &str) -> Result<bool, StoreError> {
+    if lock(&chat.0.presence).contains(DEFAULT_ROOM, &Arc::<str>::from(id)) {
+        return Ok(true);
+    }
+    if chat.0.identity.knows(id).await? {
+        return Ok(true);
+    }
+    let online = chat.0.roster.members(DEFAULT_ROOM).await?;
+    Ok(online.iter().any(|peer| peer.id == id))
 }
 
 /// A message's conversation and cleaned text, or why it cannot be posted.

@@ -1,6 +1,5 @@
-//! A person, in one vocabulary: the **user key** (derived from the browser's secret token, or
-//! the socket id for the anonymous; server only, never sent), the **public id** (derived from
-//! the user key, not reversible; what others see and address), and the **display name**.
+//! Who a connection is ([`Member`]) and display names: who holds which, remembered for
+//! returning people (the person's vocabulary and its derivations: [`super::super::people`]).
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -29,31 +28,7 @@ pub(super) struct Member {
     pub ip: Option<IpAddr>,
 }
 
-/// The user key of a token: a hash, so the database never holds a usable token.
-pub(super) fn user_key(token: &str) -> String {
-    format!("u:{}", hex_digest(token, 16))
-}
-
-/// The user key of a connection without a token.
-pub(super) fn anonymous_user_key(sid: impl std::fmt::Display) -> String {
-    format!("s:{sid}")
-}
-
-/// The public id of a user key; others cannot get the key back from it.
-pub(super) fn public_id(user: &str) -> String {
-    hex_digest(
-        &format!("public:{user}"),
-        crate::protocol::PUBLIC_ID_LEN / 2,
-    )
-}
-
-fn hex_digest(text: &str, bytes: usize) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(text.as_bytes())[..bytes]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub(super) use super::super::people::{anonymous_user_key, public_id, user_key};
 
 /// Display names: who holds which, and the directory that remembers returning people's.
 pub(super) struct Identity {
@@ -104,6 +79,11 @@ impl Identity {
         Err(StoreError::Unavailable("no free name found".into()))
     }
 
+    /// Whether someone with this public id was ever named here (online or not).
+    pub async fn knows(&self, public_id: &str) -> Result<bool, StoreError> {
+        self.directory.knows(public_id).await
+    }
+
     /// A fresh name for an anonymous connection, held until [`Identity::release`].
     pub fn anonymous_name(&self) -> String {
         lock(&self.names).assign(&mut rand::rng())
@@ -139,6 +119,9 @@ mod tests {
                 Ok(())
             })
         }
+        fn knows<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+            Box::pin(async { Ok(false) })
+        }
         fn all_names(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
             Box::pin(async { Ok(vec!["teal-otter".to_owned()]) })
         }
@@ -170,16 +153,5 @@ mod tests {
             name, "teal-otter",
             "a remembered name is never handed out again"
         );
-    }
-
-    #[test]
-    fn the_public_id_hides_the_user_key_and_the_key_hides_the_token() {
-        let user = user_key("a-secret-token-0123456789");
-        assert!(user.starts_with("u:") && !user.contains("secret"));
-        assert_eq!(user, user_key("a-secret-token-0123456789"), "stable");
-        let id = public_id(&user);
-        assert!(crate::protocol::is_public_id(&id), "{id}");
-        assert_ne!(id, public_id(&user_key("another-token-0123456789")));
-        assert_ne!(public_id(&anonymous_user_key("sid1")), id);
     }
 }

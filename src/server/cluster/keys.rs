@@ -9,6 +9,7 @@
 //! | `chat:room:{room}` | stream | the room's messages: entry `{id}-0`, field `m` = JSON (id 0) |
 //! | `chat:cid:{room}:{author}:{client id}` | string | the id a retry resolves to (a week) |
 //! | `chat:users` / `chat:names` / `chat:rooms` | hash / set / set | user key → name, names given, public rooms |
+//! | `chat:people` | set | public ids of everyone named (whom a DM may go to) |
 //! | `chat:probe` | string | the readiness probe's write (expires) |
 //! | `chat:nodes` | sorted set | node → the time (ms) until which it counts as alive |
 //! | `chat:presence:{room}:{node}` | hash | public id → name: that node's members of the room |
@@ -19,6 +20,7 @@ pub const FEED: &str = "chat:feed";
 pub const USERS: &str = "chat:users";
 pub const NAMES: &str = "chat:names";
 pub const ROOMS: &str = "chat:rooms";
+pub const PEOPLE: &str = "chat:people";
 pub const NODES: &str = "chat:nodes";
 /// What the readiness probe writes (and lets expire).
 pub const PROBE: &str = "chat:probe";

@@ -43,6 +43,7 @@ const REMEMBER: &str = r"
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 'had' end
 if redis.call('SADD', KEYS[2], ARGV[2]) == 0 then return 'taken' end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('SADD', KEYS[3], ARGV[3])
 return 'ok'
 ";
 
@@ -53,6 +54,33 @@ pub struct RedisStore {
 }
 
 impl RedisStore {
+    /// Indexes by public id everyone named before the index existed (a Redis written by an
+    /// older version); afterwards every naming adds to it.
+    pub async fn index_people(&self) -> Result<(), StoreError> {
+        let indexed: bool = self
+            .client
+            .exists(keys::PEOPLE)
+            .await
+            .map_err(unavailable)?;
+        let users: Vec<String> = if indexed {
+            Vec::new()
+        } else {
+            self.client.hkeys(keys::USERS).await.map_err(unavailable)?
+        };
+        for chunk in users.chunks(1000) {
+            let ids: Vec<String> = chunk
+                .iter()
+                .map(|user| crate::server::people::public_id(user))
+                .collect();
+            let _: u64 = self
+                .client
+                .sadd(keys::PEOPLE, ids)
+                .await
+                .map_err(unavailable)?;
+        }
+        Ok(())
+    }
+
     pub fn new(client: fred::clients::Client) -> Self {
         Self {
             client,
@@ -184,8 +212,8 @@ impl Directory for RedisStore {
                 .remember
                 .evalsha_with_reload(
                     &self.client,
-                    vec![keys::USERS, keys::NAMES],
-                    vec![user, name],
+                    vec![keys::USERS, keys::NAMES, keys::PEOPLE],
+                    vec![user, name, &crate::server::people::public_id(user)],
                 )
                 .await
                 .map_err(unavailable)?;
@@ -193,6 +221,15 @@ impl Directory for RedisStore {
                 "ok" => Ok(()),
                 _ => Err(StoreError::Taken(name.to_owned())),
             }
+        })
+    }
+
+    fn knows<'a>(&'a self, public_id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            self.client
+                .sismember(keys::PEOPLE, public_id)
+                .await
+                .map_err(unavailable)
         })
     }
 

@@ -119,6 +119,8 @@ impl MessageLog for MemoryLog {
 #[derive(Default)]
 pub struct MemoryDirectory {
     names: Mutex<HashMap<String, String>>,
+    /// Public ids of everyone named.
+    people: Mutex<std::collections::HashSet<String>>,
     rooms: Mutex<std::collections::BTreeSet<String>>,
 }
 
@@ -133,7 +135,12 @@ impl Directory for MemoryDirectory {
         name: &'a str,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         lock(&self.names).insert(user.to_owned(), name.to_owned());
+        lock(&self.people).insert(crate::server::people::public_id(user));
         Box::pin(ready(Ok(())))
+    }
+
+    fn knows<'a>(&'a self, public_id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(ready(Ok(lock(&self.people).contains(public_id))))
     }
 
     fn all_names(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {

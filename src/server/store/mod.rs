@@ -115,6 +115,10 @@ pub trait Directory: Send + Sync + 'static {
         name: &'a str,
     ) -> BoxFuture<'a, Result<(), StoreError>>;
 
+    /// Whether a person with this public id was ever named here (a token holder, online or
+    /// not): only a real person can be written to.
+    fn knows<'a>(&'a self, public_id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>>;
+
     /// Every remembered name, so nobody else is handed one of them.
     fn all_names(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
 
@@ -270,6 +274,8 @@ pub(crate) mod contract {
     }
 
     pub async fn names_are_remembered(ids: &dyn Directory) {
+        let public = crate::server::people::public_id("u1");
+        assert!(!ids.knows(&public).await.unwrap());
         assert_eq!(ids.name_of("u1").await.unwrap(), None);
         ids.remember("u1", "teal-otter").await.unwrap();
         ids.remember("u2", "red-fox").await.unwrap();
@@ -280,5 +286,10 @@ pub(crate) mod contract {
         let mut all = ids.all_names().await.unwrap();
         all.sort();
         assert_eq!(all, ["red-fox", "teal-otter"]);
+        assert!(
+            ids.knows(&public).await.unwrap(),
+            "a named person is known by public id"
+        );
+        assert!(!ids.knows("0123456789abcdef").await.unwrap());
     }
 }

@@ -55,7 +55,12 @@ CREATE TABLE IF NOT EXISTS probe (
 ";
 
 /// Schema changes after the first version, applied in order; `user_version` counts them.
-const MIGRATIONS: &[&str] = &["ALTER TABLE messages ADD COLUMN sender_id TEXT NOT NULL DEFAULT ''"];
+const MIGRATIONS: &[&str] = &[
+    "ALTER TABLE messages ADD COLUMN sender_id TEXT NOT NULL DEFAULT ''",
+    // Filled in by `index_people` for rows written before it existed.
+    "ALTER TABLE users ADD COLUMN public_id TEXT NOT NULL DEFAULT '';
+     CREATE INDEX users_by_public_id ON users (public_id)",
+];
 
 pub struct SqliteStore {
     writes: mpsc::UnboundedSender<Write>,
@@ -135,6 +140,19 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
             n + 1
         ))?;
     }
+    index_people(conn)
+}
+
+/// Gives every person stored without a public id theirs (derived in Rust: SQL has no hash).
+fn index_people(conn: &Connection) -> rusqlite::Result<()> {
+    let users: Vec<String> = conn
+        .prepare("SELECT user FROM users WHERE public_id = ''")?
+        .query_map([], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut update = conn.prepare("UPDATE users SET public_id = ?2 WHERE user = ?1")?;
+    for user in users {
+        update.execute(params![user, crate::server::people::public_id(&user)])?;
+    }
     Ok(())
 }
 
@@ -209,6 +227,14 @@ impl Directory for SqliteStore {
             user: user.to_owned(),
             name: name.to_owned(),
             reply,
+        }))
+    }
+
+    fn knows<'a>(&'a self, public_id: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let public_id = public_id.to_owned();
+        Box::pin(self.read(move |conn| {
+            conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM users WHERE public_id = ?1)")?
+                .query_row([public_id], |row| row.get(0))
         }))
     }
 

@@ -101,9 +101,14 @@ fn apply(
         Write::Append { entry, reply } => Answer::Appended(reply, append(tx, last_ids, entry)?),
         Write::Remember { user, name, reply } => {
             tx.execute(
-                "INSERT INTO users (user, name, created) VALUES (?1, ?2, ?3)
+                "INSERT INTO users (user, name, created, public_id) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (user) DO UPDATE SET name = excluded.name",
-                params![user, name, now_ms() as i64],
+                params![
+                    user,
+                    name,
+                    now_ms() as i64,
+                    crate::server::people::public_id(&user)
+                ],
             )?;
             Answer::Done(reply)
         }
