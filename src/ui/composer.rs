@@ -11,10 +11,23 @@ use crate::protocol::MAX_MESSAGE_CHARS;
 /// The counter appears once this many characters are left.
 const COUNTER_FROM: usize = MAX_MESSAGE_CHARS / 5;
 
+/// The message input, for whoever needs to put the cursor there (the conversation switcher).
+/// One for the page's lifetime: the composer of whichever conversation is on screen fills it.
+#[derive(Clone, Copy, Default)]
+pub struct ComposerInput(pub NodeRef<Textarea>);
+
+impl ComposerInput {
+    pub fn focus(self) {
+        if let Some(input) = self.0.get_untracked() {
+            let _ = input.focus();
+        }
+    }
+}
+
 #[component]
 pub fn Composer(chat: ChatClient) -> impl IntoView {
     let draft = RwSignal::new(String::new());
-    let input = NodeRef::<Textarea>::new();
+    let input = use_context::<ComposerInput>().unwrap_or_default().0;
     // Offline is fine: the message waits and goes out after reconnecting.
     let can_send = move || draft.with(|d| !d.trim().is_empty());
 
@@ -43,13 +56,19 @@ pub fn Composer(chat: ChatClient) -> impl IntoView {
     };
 
     view! {
-        <form id="form" action="#" method="POST" class="flex items-end gap-2" on:submit=on_submit>
+        <form
+            id="form"
+            action="#"
+            method="POST"
+            class="flex items-end gap-2 rounded-xl border border-slate-300 bg-white p-1.5 focus-within:border-blue-600 focus-within:ring-1 focus-within:ring-blue-600 dark:border-slate-700 dark:bg-slate-950"
+            on:submit=on_submit
+        >
             <label for="input" class="sr-only">"Message"</label>
             <textarea
                 id="input"
                 node_ref=input
                 rows="2"
-                class="min-w-0 flex-1 resize-none rounded-lg border border-slate-300 bg-white px-3 py-2 focus:outline-none focus:ring-2 focus:ring-blue-600 dark:border-slate-700 dark:bg-slate-950"
+                class="max-h-40 min-w-0 flex-1 resize-none bg-transparent px-2 py-1 focus:outline-none"
                 placeholder="Start typing..."
                 autocomplete="off"
                 aria-describedby="composer-help char-count"
@@ -78,7 +97,7 @@ pub fn Composer(chat: ChatClient) -> impl IntoView {
 #[component]
 fn ComposerNotes(chat: ChatClient, draft: RwSignal<String>) -> impl IntoView {
     view! {
-        <div class="-mt-1 flex justify-between gap-2 text-sm">
+        <div class="flex min-h-5 justify-between gap-2 px-1 text-sm">
             <p id="composer-error" role="alert" class="min-h-5 text-red-700 dark:text-red-400">
                 {move || chat.error().get()}
             </p>

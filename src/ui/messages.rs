@@ -1,27 +1,38 @@
-//! The message stream of the conversation on screen: day separators, arrivals and departures,
-//! messages with their time (grouped by sender, mine set apart), my messages still on their
-//! way, who is typing, and scrolling that follows new messages only while the reader is at
-//! the bottom.
+//! The message stream of the conversation on screen: day separators, the "New messages"
+//! divider, arrivals and departures, messages with their time (grouped by sender, mine set
+//! apart), my messages still on their way, and who is typing. How it scrolls is
+//! [`Follow`]'s.
 
 use std::collections::HashSet;
 
 use leptos::html::Div;
 use leptos::prelude::*;
 
+use super::follow::Follow;
 use super::timeline::{Line, timeline};
-use crate::client::{ChatClient, Outgoing, clock};
+use crate::client::{ChatClient, Outgoing, Status, clock};
 use crate::protocol::{NewMessage, Notice, NoticeKind};
 
-/// Within this distance of the bottom, the reader counts as following along.
-const AT_BOTTOM_PX: i32 = 48;
-
+/// Fills the height between the conversation's header and the composer; the newest line sits
+/// just above the composer.
 #[component]
-pub fn MessageBox(chat: ChatClient, room: Signal<String>) -> impl IntoView {
-    let lines = lines_of(chat, room);
+pub fn MessageBox(
+    chat: ChatClient,
+    room: Signal<String>,
+    unread_from: Signal<Option<u64>>,
+) -> impl IntoView {
+    let lines = lines_of(chat, room, unread_from);
     let pending = pending_in(chat, room);
-    let follow = Follow::new(lines, pending, room);
+    let follow = Follow::new(lines, pending, room, unread_from);
+    // The button stays (and keeps focus) while its count changes.
+    let shown = Memo::new(move |_| follow.unseen.get() > 0);
+    let quiet = move || {
+        chat.status().get() == Status::Online
+            && pending.with(Vec::is_empty)
+            && lines.with(|l| !l.iter().any(|line| matches!(line, Line::Message { .. })))
+    };
     view! {
-        <div class="relative">
+        <div class="relative min-h-0 flex-1">
             <div
                 id="message-box"
                 node_ref=follow.scroller
@@ -30,10 +41,12 @@ pub fn MessageBox(chat: ChatClient, room: Signal<String>) -> impl IntoView {
                 aria-label="Messages"
                 tabindex="0"
                 on:scroll=move |_| follow.on_scroll()
-                class="flex h-[55vh] flex-col gap-0.5 overflow-y-auto rounded-xl bg-slate-50 p-2 ring-1 ring-slate-200 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600 sm:h-96 sm:p-3 dark:bg-slate-950 dark:ring-slate-800"
+                class="relative flex h-full flex-col gap-0.5 overflow-y-auto px-2 py-2 focus:outline-none focus-visible:ring-2 focus-visible:ring-inset focus-visible:ring-blue-600 sm:px-4"
             >
+                // Pushes a short conversation down to the composer.
+                <div class="grow" aria-hidden="true"></div>
                 <For each=move || lines.get() key=Line::key let(line)>
-                    <LineView line=line />
+                    <LineView line=line divider=follow.divider />
                 </For>
                 <For
                     each=move || pending.get()
@@ -42,23 +55,36 @@ pub fn MessageBox(chat: ChatClient, room: Signal<String>) -> impl IntoView {
                 >
                     <PendingLine chat=chat item=o />
                 </For>
+                <p class="empty py-6 text-center text-slate-600 dark:text-slate-400" hidden=move || !quiet()>
+                    "No messages here yet. Say hello!"
+                </p>
             </div>
-            <Show when=move || { follow.unseen.get() > 0 }>
-                <button
-                    type="button"
-                    id="new-messages"
-                    class="absolute bottom-3 left-1/2 -translate-x-1/2 rounded-full bg-blue-700 px-4 py-1.5 text-sm font-medium text-white shadow focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600 focus-visible:ring-offset-2"
-                    on:click=move |_| follow.to_bottom()
-                >
-                    {move || format!("{} new messages ↓", follow.unseen.get())}
-                </button>
-            </Show>
+            {move || {
+                shown
+                    .get()
+                    .then(|| {
+                        view! {
+                            <button
+                                type="button"
+                                id="new-messages"
+                                class="absolute bottom-3 left-1/2 -translate-x-1/2 rounded-full bg-blue-700 px-4 py-1.5 text-sm font-medium text-white shadow focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600 focus-visible:ring-offset-2"
+                                on:click=move |_| follow.to_bottom()
+                            >
+                                {move || format!("{} new messages ↓", follow.unseen.get())}
+                            </button>
+                        }
+                    })
+            }}
         </div>
     }
 }
 
 /// The lines of the conversation on screen.
-fn lines_of(chat: ChatClient, room: Signal<String>) -> Memo<Vec<Line>> {
+fn lines_of(
+    chat: ChatClient,
+    room: Signal<String>,
+    unread_from: Signal<Option<u64>>,
+) -> Memo<Vec<Line>> {
     Memo::new(move |_| {
         let room = room.get();
         let messages: Vec<NewMessage> = chat
@@ -68,7 +94,7 @@ fn lines_of(chat: ChatClient, room: Signal<String>) -> Memo<Vec<Line>> {
             .notices()
             .with(|list| list.iter().filter(|n| n.room == room).cloned().collect());
         let me = chat.my_id().get();
-        timeline(&messages, &notices, me.as_deref())
+        timeline(&messages, &notices, me.as_deref(), unread_from.get())
     })
 }
 
@@ -89,68 +115,22 @@ fn pending_in(chat: ChatClient, room: Signal<String>) -> Signal<Vec<Outgoing>> {
     })
 }
 
-/// Scrolling that follows new lines while the reader is at the bottom, and otherwise counts
-/// them (for the "N new messages" button).
-#[derive(Clone, Copy)]
-struct Follow {
-    scroller: NodeRef<Div>,
-    at_bottom: RwSignal<bool>,
-    unseen: RwSignal<usize>,
-}
-
-impl Follow {
-    fn new(lines: Memo<Vec<Line>>, pending: Signal<Vec<Outgoing>>, room: Signal<String>) -> Self {
-        let follow = Follow {
-            scroller: NodeRef::new(),
-            at_bottom: RwSignal::new(true),
-            unseen: RwSignal::new(0),
-        };
-        // New lines: follow them when at the bottom (or when they are mine), else count them.
-        Effect::new(move |previous: Option<(usize, usize)>| {
-            let count = lines.with(|l| {
-                l.iter()
-                    .filter(|line| matches!(line, Line::Message { .. }))
-                    .count()
-            });
-            let mine = pending.with(Vec::len);
-            let (before, mine_before) = previous.unwrap_or((count, mine));
-            if follow.at_bottom.get_untracked() || mine > mine_before || before == 0 {
-                request_animation_frame(move || follow.to_bottom());
-            } else if count > before {
-                follow.unseen.update(|n| *n += count - before);
-            }
-            (count, mine)
-        });
-        // A new conversation on screen starts at its bottom.
-        Effect::new(move |_| {
-            room.track();
-            request_animation_frame(move || follow.to_bottom());
-        });
-        follow
-    }
-
-    fn to_bottom(self) {
-        if let Some(el) = self.scroller.get_untracked() {
-            el.set_scroll_top(el.scroll_height());
-        }
-        self.unseen.set(0);
-        self.at_bottom.set(true);
-    }
-
-    fn on_scroll(self) {
-        if let Some(el) = self.scroller.get_untracked() {
-            let bottom = el.scroll_height() - el.scroll_top() - el.client_height() <= AT_BOTTOM_PX;
-            self.at_bottom.set(bottom);
-            if bottom {
-                self.unseen.set(0);
-            }
-        }
-    }
-}
-
 #[component]
-fn LineView(line: Line) -> impl IntoView {
+fn LineView(line: Line, divider: NodeRef<Div>) -> impl IntoView {
     match line {
+        Line::Unread => view! {
+            <div
+                node_ref=divider
+                role="separator"
+                aria-label="New messages"
+                class="unread-divider my-2 flex items-center gap-2 text-xs font-semibold text-rose-700 dark:text-rose-400"
+            >
+                <span class="h-px flex-1 bg-rose-300 dark:bg-rose-800"></span>
+                <span>"New messages"</span>
+                <span class="h-px flex-1 bg-rose-300 dark:bg-rose-800"></span>
+            </div>
+        }
+        .into_any(),
         Line::Day(day) => view! {
             <div
                 role="separator"
@@ -270,7 +250,7 @@ pub fn TypingLine(chat: ChatClient, room: Signal<String>) -> impl IntoView {
         <p
             id="typing"
             aria-live="polite"
-            class="-mt-2 min-h-5 text-sm italic text-slate-600 dark:text-slate-400"
+            class="min-h-5 truncate px-1 text-sm italic text-slate-600 dark:text-slate-400"
         >
             {move || chat.typing_line(&room.get())}
         </p>

@@ -1,15 +1,17 @@
 //! Who is in the conversation on screen: me first, then by name, each with the dot of their
-//! name's colour and a way to write to them directly.
+//! name's colour and a way to write to them directly. A panel beside the conversation on wide
+//! screens, a drawer behind a "Who's online" button on phones.
 
 use leptos::prelude::*;
 
+use super::drawer::{DrawerClose, DrawerToggle, Drawers, FOCUS_RING, Side};
 use crate::client::ChatClient;
 use crate::protocol::Peer;
 use crate::protocol::names::color_of;
 
-#[component]
-pub fn PeerList(chat: ChatClient, room: Signal<String>) -> impl IntoView {
-    let peers = Memo::new(move |_| {
+/// The people in `room`, me first, then by name.
+pub fn members_of(chat: ChatClient, room: Signal<String>) -> Memo<Vec<Peer>> {
+    Memo::new(move |_| {
         let me = chat.my_id().get();
         let mut peers = chat.peers_in(&room.get());
         peers.sort_by(|a, b| {
@@ -17,22 +19,47 @@ pub fn PeerList(chat: ChatClient, room: Signal<String>) -> impl IntoView {
             (mine(a), &a.name).cmp(&(mine(b), &b.name))
         });
         peers
-    });
+    })
+}
+
+#[component]
+pub fn PeerList(chat: ChatClient, peers: Memo<Vec<Peer>>, drawers: Drawers) -> impl IntoView {
+    let side = Side::Members;
     view! {
-        <section aria-labelledby="peers-heading">
-            <h3 id="peers-heading" class="mb-2 text-lg font-semibold">
-                "Who's online: "
-                <span class="peer-count font-normal text-slate-600 dark:text-slate-400">
-                    {move || peers.with(Vec::len)}
-                </span>
-            </h3>
-            // A wrapping row on phones, a column on wider screens.
-            <ul id="peer-list" class="flex flex-row flex-wrap gap-x-4 gap-y-1 sm:flex-col">
+        <aside
+            id=side.panel_id()
+            aria-labelledby="peers-heading"
+            data-open=drawers.data_open(side)
+            inert=move || drawers.covers(Some(side))
+            class="drawer drawer-right min-h-0 flex-col border-slate-200 bg-slate-50 lg:flex lg:border-l dark:border-slate-800 dark:bg-slate-950"
+        >
+            <div class="flex h-12 shrink-0 items-center justify-between gap-2 pl-4 pr-2 lg:h-auto lg:pt-4 lg:pb-2">
+                <h3 id="peers-heading" class="font-semibold">
+                    "Who's online: "
+                    <span class="peer-count font-normal text-slate-600 dark:text-slate-400">
+                        {move || peers.with(Vec::len)}
+                    </span>
+                </h3>
+                <DrawerClose drawers side label="Close who's online" />
+            </div>
+            <ul id="peer-list" class="flex min-h-0 flex-1 flex-col gap-0.5 overflow-y-auto px-2 pb-3">
                 <For each=move || peers.get() key=|p| p.id.clone() let(peer)>
                     <PeerItem chat=chat peer=peer />
                 </For>
             </ul>
-        </section>
+        </aside>
+    }
+}
+
+/// On phones, in the conversation's header: the count of people online, opening the list.
+/// A heading around a button, so the list keeps its "Who's online:" heading where it shows.
+#[component]
+pub fn PeersToggle(peers: Memo<Vec<Peer>>, drawers: Drawers) -> impl IntoView {
+    let count = Signal::derive(move || peers.with(Vec::len));
+    view! {
+        <h2 class="shrink-0 lg:hidden">
+            <DrawerToggle drawers side=Side::Members count />
+        </h2>
     }
 }
 
@@ -49,24 +76,27 @@ fn PeerItem(chat: ChatClient, peer: Peer) -> impl IntoView {
     };
     let message_label = format!("Send a direct message to {name}");
     view! {
-        <li class="flex items-center gap-2">
+        <li class="flex min-h-9 items-center gap-2 rounded-lg px-2 hover:bg-slate-200/60 dark:hover:bg-slate-800/60">
             <span class=dot aria-hidden="true"></span>
-            <span class="peer-name">{name}{move || is_me.get().then_some(" (you)")}</span>
-            <Show when=move || !is_me.get()>
+            <span class="peer-name min-w-0 flex-1 truncate">
+                {name}{move || is_me.get().then_some(" (you)")}
+            </span>
                 <a
+                    hidden=move || is_me.get()
                     href=format!("/dm/{id}")
-                    class="dm-link ml-auto text-sm text-blue-700 underline focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600 dark:text-blue-400"
+                    class=format!(
+                        "dm-link shrink-0 rounded px-1 text-sm text-blue-700 underline dark:text-blue-400 {FOCUS_RING}",
+                    )
                     aria-label=message_label.clone()
                 >
                     "Message"
                 </a>
-            </Show>
         </li>
     }
 }
 
 /// The dot colour for a name's colour. Written out in full so Tailwind keeps every class.
-fn dot_class(color: Option<&str>) -> &'static str {
+pub fn dot_class(color: Option<&str>) -> &'static str {
     match color {
         Some("red") => "bg-red-500",
         Some("orange") => "bg-orange-500",

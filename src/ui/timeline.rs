@@ -1,5 +1,6 @@
 //! The stream of one conversation as lines: messages and arrivals/departures interleaved by
-//! time, a separator per local day, and consecutive messages of one sender grouped.
+//! time, a separator per local day, consecutive messages of one sender grouped, and a "New
+//! messages" divider where the unread ones start.
 
 use crate::client::clock;
 use crate::protocol::{NewMessage, Notice};
@@ -11,6 +12,8 @@ const GROUP_GAP_MS: u64 = 5 * 60 * 1000;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Line {
     Day(String),
+    /// Where the messages that arrived while the conversation was not on screen start.
+    Unread,
     Notice(Notice),
     Message {
         message: NewMessage,
@@ -24,6 +27,7 @@ impl Line {
     pub fn key(&self) -> String {
         match self {
             Line::Day(day) => format!("d:{day}"),
+            Line::Unread => "unread".to_owned(),
             Line::Notice(n) => format!("n:{}:{}:{:?}", n.ts, n.id, n.kind),
             Line::Message {
                 message,
@@ -36,15 +40,26 @@ impl Line {
     }
 }
 
-/// Interleaves a conversation's messages and notices by time, with a separator per local day.
-pub fn timeline(messages: &[NewMessage], notices: &[Notice], me: Option<&str>) -> Vec<Line> {
-    let mut items: Vec<(u64, Option<&NewMessage>, Option<&Notice>)> = messages
-        .iter()
-        .map(|m| (m.ts, Some(m), None))
-        .chain(notices.iter().map(|n| (n.ts, None, Some(n))))
-        .collect();
-    // Messages keep their id order; notices slot in by time.
-    items.sort_by_key(|(ts, m, _)| (*ts, m.map_or(u64::MAX, |m| m.id)));
+/// Interleaves a conversation's messages and notices by time, with a separator per local day
+/// and the "New messages" divider before the message `unread_from` (if it is there).
+pub fn timeline(
+    messages: &[NewMessage],
+    notices: &[Notice],
+    me: Option<&str>,
+    unread_from: Option<u64>,
+) -> Vec<Line> {
+    // Messages keep their id order; notices (oldest first) slot in by time, after a message
+    // of the same millisecond. A merge, not a sort: no sorting code in the WASM.
+    let mut items: Vec<(u64, Option<&NewMessage>, Option<&Notice>)> =
+        Vec::with_capacity(messages.len() + notices.len());
+    let mut notices = notices.iter().peekable();
+    for message in messages {
+        while let Some(notice) = notices.next_if(|n| n.ts < message.ts) {
+            items.push((notice.ts, None, Some(notice)));
+        }
+        items.push((message.ts, Some(message), None));
+    }
+    items.extend(notices.map(|n| (n.ts, None, Some(n))));
 
     let mut lines = Vec::with_capacity(items.len() + 4);
     let mut day = String::new();
@@ -60,6 +75,10 @@ pub fn timeline(messages: &[NewMessage], notices: &[Notice], me: Option<&str>) -
             lines.push(Line::Notice(notice.clone()));
             previous = None;
         } else if let Some(message) = message {
+            if unread_from == Some(message.id) {
+                lines.push(Line::Unread);
+                previous = None;
+            }
             let grouped = previous.is_some_and(|p| {
                 p.sender == message.sender && message.ts.saturating_sub(p.ts) < GROUP_GAP_MS
             });
@@ -109,6 +128,7 @@ mod tests {
             .iter()
             .map(|l| match l {
                 Line::Day(_) => "day".to_owned(),
+                Line::Unread => "new messages".to_owned(),
                 Line::Notice(n) => format!("{} joined", n.name),
                 Line::Message {
                     message,
@@ -134,7 +154,7 @@ mod tests {
             msg(4, "ann", t + 3000),
             msg(5, "ann", t + 3000 + GROUP_GAP_MS),
         ];
-        let lines = timeline(&messages, &[], Some("bob-id"));
+        let lines = timeline(&messages, &[], Some("bob-id"), None);
         assert_eq!(
             shape(&lines),
             ["day", "m1", "m2 grouped", "m3 mine", "m4", "m5"]
@@ -150,10 +170,30 @@ mod tests {
             msg(3, "ann", t + DAY),
         ];
         let notices = [notice("bob", t + 1000)];
-        let lines = timeline(&messages, &notices, None);
+        let lines = timeline(&messages, &notices, None, None);
         assert_eq!(
             shape(&lines),
             ["day", "m1", "bob joined", "m2", "day", "m3"]
+        );
+    }
+
+    #[test]
+    fn the_new_messages_divider_comes_before_the_first_unread_and_breaks_its_group() {
+        let t = 10 * DAY;
+        let messages = [
+            msg(1, "ann", t),
+            msg(2, "ann", t + 1000),
+            msg(3, "ann", t + 2000),
+        ];
+        let lines = timeline(&messages, &[], None, Some(2));
+        assert_eq!(
+            shape(&lines),
+            ["day", "m1", "new messages", "m2", "m3 grouped"]
+        );
+        let gone = timeline(&messages, &[], None, Some(99));
+        assert!(
+            !gone.contains(&Line::Unread),
+            "no divider for a message not shown"
         );
     }
 }
