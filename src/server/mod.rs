@@ -6,7 +6,7 @@
 //! | `wiring` | a chat on its backend (one process, or several nodes on Redis) |
 //! | `chat/` | the Socket.IO handlers and the chat's state, one concern per file |
 //! | `site`, `precompress` | pages and the static site; brotli twins for assets built without them |
-//! | `guard` | rate limits, per-IP caps, the Origin check |
+//! | `rate`, `guard` | rates per connection; per-address caps and the Origin check |
 //! | `headers` | every response header: security, the pages' CSP, caching |
 //! | `metrics` | `/metrics`, `/healthz`, `/readyz` |
 //! | `people` | a person's user key and public id, derived |
@@ -25,6 +25,7 @@ mod names;
 mod people;
 mod precompress;
 mod presence;
+mod rate;
 mod roster;
 mod site;
 mod store;

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{Extension, SocketRef, State, TryData};
 
-use super::super::guard::{ConnectionLimit, peer_ip};
+use super::super::guard::peer_ip;
+use super::super::rate::ConnectionLimit;
 use super::delivery::emit;
 use super::handlers::{self, enter};
 use super::identity::{Member, anonymous_user_key, public_id, user_key};

@@ -12,8 +12,8 @@ use socketioxide::extract::{AckSender, SocketRef};
 use socketioxide::handler::{FromMessageParts, Value};
 use socketioxide::socket::Socket;
 
-use super::super::guard::{ConnectionLimit, Verdict};
 use super::super::metrics::Metrics;
+use super::super::rate::{ConnectionLimit, Verdict};
 use super::delivery::emit;
 use crate::protocol::{Ack, ChatError, Done, ErrorCode, Request};
 
