@@ -75,7 +75,14 @@ test("the list follows new messages only at the bottom; otherwise a button count
   await expect.poll(atEnd).toBe(true);
 
   // Scrolled up to read: new messages do not pull the list down.
-  await box.evaluate((el) => (el.scrollTop = 0));
+  // Scroll up, and let the browser deliver the scroll event before anything new arrives.
+  await box.evaluate(
+    (el) =>
+      new Promise<void>((done) => {
+        el.scrollTop = 0;
+        requestAnimationFrame(() => requestAnimationFrame(() => done()));
+      }),
+  );
   send(sockets[0], "while you read 1");
   send(sockets[1], "while you read 2");
   const button = ann.page.locator("#new-messages");
