@@ -313,19 +313,16 @@ async fn json_logs_are_one_object_per_line() {
     let redis = Redis::start().await;
     let dir = temp_dir("json");
     let addr = Process::free_port();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chat"))
-        .env(
-            "CHAT_CONFIG",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml"),
-        )
-        .env("LEPTOS_SITE_ADDR", addr.to_string())
-        .env("CHAT_DATABASE", dir.join("unused.sqlite3"))
-        .env("CHAT_REDIS_URL", redis.url())
-        .env("CHAT_LOG_FORMAT", "json")
-        .env("RUST_LOG", "info")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let url = redis.url();
+    let mut child = support::spawn_with_logs(
+        addr,
+        &dir,
+        &[
+            ("CHAT_REDIS_URL", url.as_str()),
+            ("CHAT_LOG_FORMAT", "json"),
+            ("RUST_LOG", "info"),
+        ],
+    );
     let stdout = child.stdout.take().unwrap();
     let lines: Vec<serde_json::Value> = std::io::BufReader::new(stdout)
         .lines()

@@ -331,17 +331,7 @@ async fn debug_logs_never_show_an_identity_token() {
     use std::io::Read;
     let dir = temp_dir("debug-logs");
     let addr = Process::free_port();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chat"))
-        .env(
-            "CHAT_CONFIG",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml"),
-        )
-        .env("LEPTOS_SITE_ADDR", addr.to_string())
-        .env("CHAT_DATABASE", dir.join("chat.sqlite3"))
-        .env("RUST_LOG", "debug")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = support::spawn_with_logs(addr, &dir, &[("RUST_LOG", "debug")]);
     let deadline = Instant::now() + Duration::from_secs(5);
     while tokio::net::TcpStream::connect(addr).await.is_err() {
         assert!(Instant::now() < deadline, "server did not listen");

@@ -125,6 +125,22 @@ impl Drop for Process {
     }
 }
 
+/// The real server binary on `addr`, storing under `dir`, with `env` on top and its stdout
+/// piped so a test can read its logs (the caller kills it).
+pub fn spawn_with_logs(addr: SocketAddr, dir: &Path, env: &[(&str, &str)]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_chat"))
+        .env(
+            "CHAT_CONFIG",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml"),
+        )
+        .env("LEPTOS_SITE_ADDR", addr.to_string())
+        .env("CHAT_DATABASE", dir.join("chat.sqlite3"))
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("server binary starts")
+}
+
 /// A plain HTTP/1.1 GET; returns the status and body.
 pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
