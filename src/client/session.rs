@@ -166,6 +166,7 @@ impl Session {
             client_id: Some(client_id.to_owned()),
             room: room.map(str::to_owned),
             to: to.map(str::to_owned),
+            reply_to: None,
         });
         self.next_ack += 1;
         let ack = self.next_ack;
@@ -180,6 +181,7 @@ impl Session {
         plain(Resync {
             room: room.to_owned(),
             after,
+            changes: None,
         })
     }
 
@@ -188,6 +190,7 @@ impl Session {
         plain(JoinRoom {
             room: room.to_owned(),
             after,
+            changes: None,
         })
     }
 

@@ -331,6 +331,7 @@ mod fixtures {
             ts: id,
             client_id: None,
             from: from.into(),
+            ..Default::default()
         }
     }
 

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::events::{
-    ChatError, ErrorCode, JoinRoom, LeaveRoom, NewMessage, Resync, SendMessage, WireEvent,
+    ChatError, Delete, Edit, ErrorCode, JoinRoom, LeaveRoom, NewMessage, Older, Page, React,
+    Resync, SendMessage, WireEvent,
 };
 
 /// A client event that may be sent with an ack id, and what its acceptance carries.
@@ -54,6 +55,18 @@ impl Request for LeaveRoom {
     type Accepted = RoomDone;
 }
 impl Request for Resync {
+    type Accepted = Done;
+}
+impl Request for Older {
+    type Accepted = Page;
+}
+impl Request for Edit {
+    type Accepted = Done;
+}
+impl Request for Delete {
+    type Accepted = Done;
+}
+impl Request for React {
     type Accepted = Done;
 }
 

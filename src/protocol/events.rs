@@ -104,6 +104,14 @@ events! {
         Leave(LeaveRoom) = "leave",
         /// I am typing in this conversation (throttled by the client; not stored).
         Typing(TypingIn) = "typing",
+        /// The page of messages before an id; answered in the ack ([`Page`]).
+        Older(Older) = "older",
+        /// Replace the text of one of my messages.
+        Edit(Edit) = "edit",
+        /// Take back one of my messages.
+        Delete(Delete) = "delete",
+        /// Toggle my reaction on a message.
+        React(React) = "react",
     }
 }
 
@@ -130,12 +138,15 @@ events! {
         Typing(Typing) = "typing",
         /// Someone joined or left a room.
         Notice(Notice) = "notice",
+        /// A message was edited, deleted or reacted to: its whole current state.
+        MessageUpdated(MessageUpdated) = "messageUpdated",
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::check_emoji;
     use serde_json::json;
 
     #[test]
@@ -159,15 +170,13 @@ mod tests {
 
     #[test]
     fn new_message_keeps_sender_and_message_fields() {
-        let msg = NewMessage {
-            sender: "red-fox".into(),
-            message: "hello".into(),
-            room: "general".into(),
-            id: 3,
-            ts: 1_700_000_000_000,
-            client_id: None,
-            from: String::new(),
-        };
+        let msg = NewMessage::posted(
+            "red-fox".into(),
+            "hello".into(),
+            "general".into(),
+            3,
+            1_700_000_000_000,
+        );
         let value = serde_json::to_value(&msg).unwrap();
         assert_eq!(value["sender"], "red-fox");
         assert_eq!(value["message"], "hello");
@@ -189,7 +198,9 @@ mod tests {
         );
         assert_eq!(
             ClientEvent::NAMES,
-            &["message", "resync", "join", "leave", "typing"]
+            &[
+                "message", "resync", "join", "leave", "typing", "older", "edit", "delete", "react"
+            ]
         );
         assert_eq!(
             ServerEvent::NAMES,
@@ -203,7 +214,8 @@ mod tests {
                 "rooms",
                 "room-peers",
                 "typing",
-                "notice"
+                "notice",
+                "messageUpdated"
             ]
         );
     }
@@ -247,6 +259,88 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn message_updated_is_new_message_s_shape_and_always_has_reactions() {
+        let mut msg = NewMessage::posted("ann".into(), "hi".into(), "general".into(), 4, 9);
+        msg.rev = 7;
+        let plain = serde_json::to_value(MessageUpdated(msg.clone())).unwrap();
+        assert_eq!(plain["reactions"], json!([]));
+        assert_eq!(
+            (plain["id"].clone(), plain["rev"].clone()),
+            (json!(4), json!(7))
+        );
+        assert!(plain.get("deleted").is_none() && plain.get("edited").is_none());
+        assert!(msg.toggle_reaction("👍", "p1"));
+        msg.edited = Some(10);
+        let changed = serde_json::to_value(MessageUpdated(msg.clone())).unwrap();
+        assert_eq!(
+            changed["reactions"],
+            json!([{"emoji": "👍", "ids": ["p1"]}])
+        );
+        assert_eq!(changed["edited"], 10);
+        msg.erase();
+        let deleted = serde_json::to_value(MessageUpdated(msg.clone())).unwrap();
+        assert_eq!(
+            (deleted["deleted"].clone(), deleted["message"].clone()),
+            (json!(true), json!(""))
+        );
+        assert_eq!(
+            ServerEvent::decode("messageUpdated", deleted),
+            Ok(ServerEvent::MessageUpdated(MessageUpdated(msg)))
+        );
+        // newMessage stays as small as before for a message nobody changed.
+        let fresh = NewMessage::posted("ann".into(), "hi".into(), "general".into(), 1, 1);
+        let fresh = serde_json::to_value(fresh).unwrap();
+        assert!(fresh.get("reactions").is_none() && fresh.get("rev").is_none());
+    }
+
+    #[test]
+    fn a_reaction_toggles_and_is_one_emoji() {
+        let mut msg = NewMessage::default();
+        assert!(msg.toggle_reaction("🎉", "a") && msg.toggle_reaction("🎉", "b"));
+        assert!(msg.toggle_reaction("🎉", "a"));
+        assert_eq!(msg.reactions[0].ids, ["b"]);
+        assert!(msg.toggle_reaction("🎉", "b"));
+        assert!(msg.reactions.is_empty(), "nobody left: the emoji goes");
+        for good in ["👍", "❤️", "🇫🇷", "👩🏽‍💻", "1️⃣", "🏳️‍🌈", "©️", "☕"]
+        {
+            assert!(check_emoji(good).is_ok(), "{good}");
+        }
+        for bad in ["", "a", "👍👍", "👍 ", "<img>", "ok", "🇫", "‍", "1", "👍a"] {
+            assert_eq!(
+                check_emoji(bad).map_err(|e| e.code),
+                Err(ErrorCode::NotEmoji),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn new_requests_decode_and_refuse_unknown_fields() {
+        assert_eq!(
+            ClientEvent::decode("older", json!({"room": "general", "before": 10})),
+            Ok(ClientEvent::Older(Older {
+                room: "general".into(),
+                before: 10,
+                limit: None
+            }))
+        );
+        assert!(ClientEvent::decode("edit", json!({"room": "g", "id": 1})).is_err());
+        assert!(ClientEvent::decode("delete", json!({"room": "g", "id": -1})).is_err());
+        assert!(
+            ClientEvent::decode(
+                "react",
+                json!({"room": "g", "id": 1, "emoji": "👍", "x": 1})
+            )
+            .is_err()
+        );
+        let reply = ClientEvent::decode("message", json!({"text": "yes", "replyTo": 3}));
+        let Ok(ClientEvent::Message(reply)) = reply else {
+            panic!("{reply:?}")
+        };
+        assert_eq!(reply.reply_to(), Some(3));
     }
 
     #[test]

@@ -26,6 +26,69 @@ pub const TYPING_SHOWN_MS: u64 = TYPING_EVERY_MS + 1000;
 /// jitter while a flood costs one relay per gap.
 pub const TYPING_RELAY_GAP_MS: u64 = TYPING_EVERY_MS / 2;
 
+/// Messages in one page of older history: at most, and when the client names no limit.
+pub const MAX_PAGE: usize = 100;
+pub const DEFAULT_PAGE: usize = 50;
+
+/// Kinds of emoji one message may carry (each may be put there by any number of people).
+pub const MAX_REACTIONS: usize = 20;
+
+/// Longest reaction, in bytes: the longest emoji sequences (families, flags of regions) fit.
+const MAX_EMOJI_BYTES: usize = 48;
+
+/// Checks that a reaction is exactly one emoji: a pictograph (optionally with a variation
+/// selector, a skin tone, a keycap mark or tag characters), several of those joined by zero
+/// width joiners, or a flag (two regional indicators). Text, spaces, two emoji side by side
+/// and markup are refused.
+pub fn check_emoji(emoji: &str) -> Result<(), ChatError> {
+    if is_one_emoji(emoji) {
+        Ok(())
+    } else {
+        Err(ChatError::new(
+            ErrorCode::NotEmoji,
+            "A reaction must be exactly one emoji.",
+        ))
+    }
+}
+
+fn is_one_emoji(text: &str) -> bool {
+    if text.is_empty() || text.len() > MAX_EMOJI_BYTES {
+        return false;
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let regional = |c: char| ('\u{1F1E6}'..='\u{1F1FF}').contains(&c);
+    if chars.len() == 2 && chars.iter().all(|c| regional(*c)) {
+        return true;
+    }
+    // Keycaps: a digit, `#` or `*`, an optional variation selector, then U+20E3.
+    if let [base, rest @ ..] = chars.as_slice()
+        && (base.is_ascii_digit() || *base == '#' || *base == '*')
+    {
+        return matches!(rest, ['\u{20E3}'] | ['\u{FE0F}', '\u{20E3}']);
+    }
+    chars.split(|c| *c == '\u{200D}').all(|part| match part {
+        [base, marks @ ..] => {
+            is_pictograph(*base)
+                && marks.iter().all(|m| {
+                    matches!(m, '\u{FE0F}' | '\u{20E3}')
+                        || ('\u{1F3FB}'..='\u{1F3FF}').contains(m)
+                        || ('\u{E0020}'..='\u{E007F}').contains(m)
+                })
+        }
+        [] => false,
+    })
+}
+
+/// Characters that are emoji by themselves (the Extended_Pictographic blocks, roughly; a
+/// lone regional indicator is half a flag, not an emoji).
+fn is_pictograph(c: char) -> bool {
+    !('\u{1F1E6}'..='\u{1F1FF}').contains(&c)
+        && matches!(c as u32,
+        0x00A9 | 0x00AE | 0x203C | 0x2049 | 0x2122 | 0x2139 | 0x2194..=0x21AA
+        | 0x231A..=0x23FF | 0x24C2 | 0x25AA..=0x25FE | 0x2600..=0x27BF | 0x2934 | 0x2935
+        | 0x2B05..=0x2B55 | 0x3030 | 0x303D | 0x3297 | 0x3299 | 0x1F000..=0x1FAFF)
+}
+
 /// Longest client-chosen message id (`clientId`).
 pub const MAX_CLIENT_ID_LEN: usize = 64;
 

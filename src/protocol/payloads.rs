@@ -64,11 +64,19 @@ impl SendMessage {
             SendMessage::Draft(draft) => draft.client_id.as_deref(),
         }
     }
+
+    /// The message it answers, when it is a reply.
+    pub fn reply_to(&self) -> Option<u64> {
+        match self {
+            SendMessage::Text(_) => None,
+            SendMessage::Draft(draft) => draft.reply_to,
+        }
+    }
 }
 
 /// A message with the sender's own id for it: sending the same id twice stores and
 /// broadcasts the message once, so a client may retry whenever it is unsure.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Draft {
     pub text: String,
@@ -80,15 +88,66 @@ pub struct Draft {
     /// A person's public id: makes this a direct message to them (then `room` is ignored).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
+    /// The id of the message this one answers, in the same conversation.
+    #[serde(default, rename = "replyTo", skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JoinRoom {
     pub room: String,
     /// The last id the client holds in that room: history after it is sent (else recent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<u64>,
+    /// The last change number the client has seen in that room: messages up to `after` that
+    /// changed since are sent as `messageUpdated`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<u64>,
+}
+
+/// "Give me the page of `room` before message `before`", answered in the ack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Older {
+    pub room: String,
+    pub before: u64,
+    /// At most [`crate::protocol::MAX_PAGE`]; [`crate::protocol::DEFAULT_PAGE`] when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+}
+
+/// Replace the text of one of my messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Edit {
+    pub room: String,
+    pub id: u64,
+    pub text: String,
+}
+
+/// Take back one of my messages: its text is erased, its place says "message deleted".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Delete {
+    pub room: String,
+    pub id: u64,
+}
+
+/// Toggle my reaction `emoji` on a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct React {
+    pub room: String,
+    pub id: u64,
+    pub emoji: String,
+}
+
+/// One emoji on a message and who put it there (public ids, first first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reaction {
+    pub emoji: String,
+    pub ids: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -152,11 +211,14 @@ pub struct RoomPeers {
 }
 
 /// "Send me what I missed in `room` after message `after`."
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Resync {
     pub room: String,
     pub after: u64,
+    /// The last change number seen in the room (see [`JoinRoom::changes`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<u64>,
 }
 
 /// What a client sends in the Socket.IO connect packet (`40{...}`); every field optional, so
@@ -170,6 +232,10 @@ pub struct Auth {
     /// Per room, the last message id this client has: the server sends what came after.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub last_seen: std::collections::BTreeMap<String, u64>,
+    /// Per room, the last change number this client has seen: messages it holds that were
+    /// edited, deleted or reacted to since are sent again as `messageUpdated`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub changes: std::collections::BTreeMap<String, u64>,
     /// This client reads `room-peers` (ids and names, every room) and has no use for the
     /// tutorial's `update-peers`; the server then sends it `room-peers` only, and clients
     /// without it `update-peers` only. Member lists are the biggest thing a busy server sends.
@@ -187,7 +253,7 @@ pub struct UpdatePeers(pub Vec<String>);
 
 /// A message as everyone receives it. `sender` and `message` are the tutorial's fields; the
 /// rest are ours, and clients that do not know them ignore them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewMessage {
     /// The sender's display name, as the server knows it.
     pub sender: String,
@@ -205,6 +271,113 @@ pub struct NewMessage {
     /// The sender's public id.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub from: String,
+    /// The message this one answers (same conversation).
+    #[serde(default, rename = "replyTo", skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<u64>,
+    /// The room's change number when this message was posted or last changed: every post,
+    /// edit, deletion and reaction takes the room's next one. A client that remembers the
+    /// highest it saw asks for the changes after it when it comes back.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rev: u64,
+    /// When the text was last edited, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited: Option<u64>,
+    /// The author took it back: `message` is empty and stays so.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+    /// Emoji on it, in the order they were first put there.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<Reaction>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl NewMessage {
+    /// A message with the tutorial's fields and ours, nothing edited, answered or reacted to.
+    pub fn posted(sender: String, message: String, room: String, id: u64, ts: u64) -> Self {
+        NewMessage {
+            sender,
+            message,
+            room,
+            id,
+            ts,
+            client_id: None,
+            from: String::new(),
+            reply_to: None,
+            rev: 0,
+            edited: None,
+            deleted: false,
+            reactions: Vec::new(),
+        }
+    }
+
+    /// Erases the text and reactions: what is left of a deleted message.
+    pub fn erase(&mut self) {
+        self.message.clear();
+        self.reactions.clear();
+        self.edited = None;
+        self.deleted = true;
+    }
+
+    /// Puts `who`'s `emoji` on the message or takes it off; false when adding would pass
+    /// [`crate::protocol::MAX_REACTIONS`] kinds.
+    pub fn toggle_reaction(&mut self, emoji: &str, who: &str) -> bool {
+        if let Some(at) = self.reactions.iter().position(|r| r.emoji == emoji) {
+            let ids = &mut self.reactions[at].ids;
+            match ids.iter().position(|id| id == who) {
+                Some(mine) => {
+                    ids.remove(mine);
+                    if ids.is_empty() {
+                        self.reactions.remove(at);
+                    }
+                }
+                None => ids.push(who.to_owned()),
+            }
+            return true;
+        }
+        if self.reactions.len() >= crate::protocol::MAX_REACTIONS {
+            return false;
+        }
+        self.reactions.push(Reaction {
+            emoji: emoji.to_owned(),
+            ids: vec![who.to_owned()],
+        });
+        true
+    }
+}
+
+/// A message's whole current state after an edit, a deletion or a reaction: `newMessage`'s
+/// shape, always with `reactions` (possibly empty), `edited` when edited, `deleted: true` and
+/// an empty `message` when deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct MessageUpdated(pub NewMessage);
+
+impl Serialize for MessageUpdated {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            #[serde(flatten)]
+            message: &'a NewMessage,
+            /// Present even when empty, for clients that read it unconditionally.
+            #[serde(rename = "reactions", skip_serializing_if = "Option::is_none")]
+            no_reactions: Option<[(); 0]>,
+        }
+        Wire {
+            message: &self.0,
+            no_reactions: self.0.reactions.is_empty().then_some([]),
+        }
+        .serialize(serializer)
+    }
+}
+
+/// A page of older messages, oldest first; `more` when there are older ones still.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page {
+    pub messages: Vec<NewMessage>,
+    pub more: bool,
 }
 
 /// A batch of past messages of one room, oldest first. `after` is the id they follow (0 for
@@ -257,4 +430,14 @@ pub enum ErrorCode {
     Unavailable,
     /// Too many events too fast; slow down.
     RateLimited,
+    /// No message with that id in that conversation (or it is not one you may read).
+    NotFound,
+    /// Only the author may do that to a message.
+    NotAllowed,
+    /// The message was deleted: it cannot be edited, answered or reacted to.
+    Deleted,
+    /// A reaction must be exactly one emoji.
+    NotEmoji,
+    /// The message carries as many kinds of reaction as it may.
+    TooManyReactions,
 }

@@ -21,10 +21,11 @@ use super::config::{Config, Storage};
 use super::guard::Guard;
 use super::metrics::{Metrics, Probe};
 use super::roster::{LocalRoster, Roster};
+use super::store::Committed;
 use super::store::{
     Directory, MemoryDirectory, MemoryLog, MessageLog, SqliteStore, StorageProbe, StoreError,
 };
-use crate::protocol::{MAX_PAYLOAD_BYTES, NewMessage};
+use crate::protocol::MAX_PAYLOAD_BYTES;
 
 /// Where a chat's state lives, and the work that keeps it there.
 struct Backend {
@@ -40,7 +41,7 @@ struct Backend {
 
 /// What a backend feeds the chat: messages to deliver, rooms whose member list changed.
 struct Feeds {
-    messages: UnboundedReceiver<NewMessage>,
+    messages: UnboundedReceiver<Committed>,
     rooms: UnboundedReceiver<String>,
 }
 
@@ -120,7 +121,7 @@ async fn chat_on(
 /// One self-contained process: SQLite (or memory), presence in this process.
 fn single(
     config: &Config,
-    messages: UnboundedSender<NewMessage>,
+    messages: UnboundedSender<Committed>,
     rooms: UnboundedSender<String>,
 ) -> Result<Backend, ServerError> {
     let (log, directory): (Arc<dyn MessageLog>, Arc<dyn Directory>) = match config.chat.storage {
@@ -150,7 +151,7 @@ async fn clustered(
     url: &str,
     config: &Config,
     metrics: &Metrics,
-    messages: UnboundedSender<NewMessage>,
+    messages: UnboundedSender<Committed>,
     rooms: UnboundedSender<String>,
 ) -> Result<(Backend, RedisAdapterCtr<FredDriver>), ServerError> {
     let client = cluster::client(url).await?;

@@ -122,6 +122,7 @@ mod tests {
                 ts: 0,
                 client_id: None,
                 from: "ann-id".into(),
+                ..Default::default()
             },
             grouped: false,
             mine: false,

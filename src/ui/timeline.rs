@@ -110,6 +110,7 @@ mod tests {
             ts,
             client_id: None,
             from: format!("{sender}-id"),
+            ..Default::default()
         }
     }
 

@@ -90,6 +90,7 @@ mod tests {
             ts: id * 1000,
             client_id: None,
             from: from.into(),
+            ..Default::default()
         }
     }
 

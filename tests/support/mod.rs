@@ -466,6 +466,7 @@ impl Client {
         self.request(JoinRoom {
             room: room.to_owned(),
             after,
+            changes: None,
         })
         .await
     }
@@ -490,6 +491,7 @@ impl Client {
             client_id: Some(self.fresh_client_id()),
             room: room.map(str::to_owned),
             to: to.map(str::to_owned),
+            reply_to: None,
         };
         let stored = self.request(SendMessage::Draft(draft)).await?;
         Ok(stored.id)

@@ -23,6 +23,7 @@ impl ChatState {
             }),
             ServerEvent::Rooms(list) => self.rooms.set(list.rooms),
             ServerEvent::NewMessage(message) => return self.on_message(message, env),
+            ServerEvent::MessageUpdated(updated) => self.on_updated(updated.0),
             ServerEvent::History(history) => return self.on_history(history),
             ServerEvent::ChatError(error) => self.show_error(error.message),
             ServerEvent::Typing(typing) => return self.on_typing(typing, env),

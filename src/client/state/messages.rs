@@ -57,6 +57,12 @@ impl ChatState {
         effects
     }
 
+    /// A message I may hold changed: its newer state replaces mine (an older or repeated one,
+    /// as a resync can bring after a live update, is ignored).
+    pub(super) fn on_updated(&self, message: NewMessage) {
+        self.messages.update(|list| merge_messages(list, [message]));
+    }
+
     /// Follows a direct conversation (someone wrote to me) and learns their display name;
     /// true when anything changed.
     fn note_direct(&self, room: &str, their_name: Option<&String>) -> bool {
@@ -74,13 +80,17 @@ impl ChatState {
 }
 
 /// Adds messages to the list, keeping each conversation ordered by id, without duplicates
-/// (history and live broadcasts can overlap), and at most [`MAX_SHOWN_MESSAGES`] long (the
-/// oldest messages go first).
+/// (history and live broadcasts can overlap: of two copies the one changed last stays), and
+/// at most [`MAX_SHOWN_MESSAGES`] long (the oldest messages go first).
 fn merge_messages(list: &mut Vec<NewMessage>, incoming: impl IntoIterator<Item = NewMessage>) {
     for message in incoming {
         let key = |m: &NewMessage| (m.room.clone(), m.id);
         match list.binary_search_by_key(&key(&message), key) {
-            Ok(_) => {}
+            Ok(at) => {
+                if message.rev > list[at].rev {
+                    list[at] = message;
+                }
+            }
             Err(at) => list.insert(at, message),
         }
     }

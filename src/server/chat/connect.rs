@@ -13,17 +13,22 @@ use super::super::rate::ConnectionLimit;
 use super::delivery::emit;
 use super::handlers::{self, enter};
 use super::identity::{Member, anonymous_user_key, public_id, user_key};
+use super::lifecycle;
 use super::peer_sync::{READS_NAMES, READS_ROOM_PEERS};
 use super::reply::Limit;
 use super::{Chat, user_room};
 use crate::protocol::{
-    Auth, DEFAULT_ROOM, JoinRoom, LeaveRoom, NameGenerated, Resync, SendMessage, TypingIn, Welcome,
-    WireEvent, check_token,
+    Auth, DEFAULT_ROOM, Delete, Edit, JoinRoom, LeaveRoom, NameGenerated, Older, React, Resync,
+    SendMessage, TypingIn, Welcome, WireEvent, check_token,
 };
 
-/// Where the client says it stands, from its connect packet; used once, at connect.
+/// Where the client says it stands, from its connect packet (per room: the last id it holds
+/// and the last change number it saw); used once, at connect.
 #[derive(Debug, Clone)]
-struct Resume(std::collections::BTreeMap<String, u64>);
+struct Resume {
+    last_seen: std::collections::BTreeMap<String, u64>,
+    changes: std::collections::BTreeMap<String, u64>,
+}
 
 /// Why a connection was refused; the client receives it as `44{"message": ...}`.
 #[derive(Debug)]
@@ -48,7 +53,10 @@ pub(super) async fn admit<A: Adapter>(
     let member = identify(&s, &chat, &auth).await?;
     s.extensions.insert(chat.0.metrics.clone());
     s.extensions.insert(member);
-    s.extensions.insert(Resume(auth.last_seen));
+    s.extensions.insert(Resume {
+        last_seen: auth.last_seen,
+        changes: auth.changes,
+    });
     let limit = ConnectionLimit::new(&chat.0.config);
     s.extensions.insert(Limit(Arc::new(limit)));
     s.on(SendMessage::NAME, handlers::on_message::<A>);
@@ -56,6 +64,10 @@ pub(super) async fn admit<A: Adapter>(
     s.on(JoinRoom::NAME, handlers::on_join::<A>);
     s.on(LeaveRoom::NAME, handlers::on_leave::<A>);
     s.on(TypingIn::NAME, handlers::on_typing::<A>);
+    s.on(Older::NAME, lifecycle::on_older::<A>);
+    s.on(Edit::NAME, lifecycle::on_edit::<A>);
+    s.on(Delete::NAME, lifecycle::on_delete::<A>);
+    s.on(React::NAME, lifecycle::on_react::<A>);
     s.on_fallback(handlers::on_unknown_event::<A>);
     s.on_disconnect(handlers::on_disconnect::<A>);
     Ok(())
@@ -158,6 +170,9 @@ pub(super) async fn on_connect<A: Adapter>(
     }
     enter(&chat, &s, &member, DEFAULT_ROOM).await;
     let resume = s.extensions.remove::<Resume>();
-    let after = resume.and_then(|r| r.0.get(DEFAULT_ROOM).copied());
-    chat.send_history(&s, DEFAULT_ROOM, after).await;
+    let after = resume
+        .as_ref()
+        .and_then(|r| r.last_seen.get(DEFAULT_ROOM).copied());
+    let changes = resume.and_then(|r| r.changes.get(DEFAULT_ROOM).copied());
+    chat.send_history(&s, DEFAULT_ROOM, after, changes).await;
 }

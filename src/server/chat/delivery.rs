@@ -8,25 +8,29 @@ use socketioxide::{BroadcastError, SocketError, SocketIo};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::super::metrics::Metrics;
+use super::super::store::Committed;
 use super::{Chat, user_room};
-use crate::protocol::{Conversation, History, NewMessage, WireEvent};
+use crate::protocol::{Conversation, History, MessageUpdated, NewMessage, WireEvent};
 
 /// Messages per `history` event, and how many events one request may take.
 const HISTORY_BATCH: usize = 200;
 const HISTORY_BATCHES_PER_REQUEST: usize = 25;
+/// Changed messages one resync sends at most (as `messageUpdated` events).
+const CHANGES_PER_REQUEST: usize = 2000;
 
 impl Chat {
-    /// Delivers every new message to this node's clients, in the order the log committed them
-    /// (so in id order per room): a room's messages to its members, a direct message to its
-    /// two people. `committed` is the log's feed; with several nodes it carries every node's
-    /// messages, so each node delivers locally. Runs until dropped; must be stopped before
-    /// `SocketIo::close`.
+    /// Delivers every new message (`newMessage`) and every change (`messageUpdated`) to this
+    /// node's clients, in the order the log committed them (so in id and change order per
+    /// room): a room's to its members, a direct conversation's to its two people. `committed`
+    /// is the log's feed; with several nodes it carries every node's, so each node delivers
+    /// locally. Runs until dropped; must be stopped before `SocketIo::close`.
     pub async fn fan_out<A: Adapter>(
         self,
         io: SocketIo<A>,
-        mut committed: UnboundedReceiver<NewMessage>,
+        mut committed: UnboundedReceiver<Committed>,
     ) {
-        while let Some(message) = committed.recv().await {
+        while let Some(committed) = committed.recv().await {
+            let message = committed.message();
             let audience = match Conversation::parse(&message.room).and_then(|c| {
                 c.parties()
                     .map(|(low, high)| vec![user_room(low), user_room(high)])
@@ -34,12 +38,15 @@ impl Chat {
                 Some(people) => people,
                 None => vec![message.room.clone()],
             };
-            if let Err(e) = io
-                .local()
-                .to(audience)
-                .emit(NewMessage::NAME, &message)
-                .await
-            {
+            let local = io.local().to(audience);
+            let sent = match &committed {
+                Committed::New(message) => local.emit(NewMessage::NAME, message).await,
+                Committed::Updated(message) => {
+                    let updated = MessageUpdated(message.clone());
+                    local.emit(MessageUpdated::NAME, &updated).await
+                }
+            };
+            if let Err(e) = sent {
                 // A full queue means that client stopped reading. Sending the room's member
                 // list finds and drops whoever still cannot take it; the rest resync.
                 tracing::warn!(room = %message.room, error = %e, "broadcast incomplete");
@@ -52,16 +59,56 @@ impl Chat {
     }
 
     /// Sends `room`'s messages after `after` (or the most recent ones when `after` is None) as
-    /// `history` events, in batches, oldest first.
+    /// `history` events, in batches, oldest first; then, when the client says which change it
+    /// saw last, the messages up to `after` changed since, as `messageUpdated` events.
     pub(super) async fn send_history<A: Adapter>(
         &self,
         s: &SocketRef<A>,
         room: &str,
         after: Option<u64>,
+        changes: Option<u64>,
     ) {
         match after {
             None => self.send_recent(s, room).await,
-            Some(after) => self.send_after(s, room, after).await,
+            Some(after) => {
+                self.send_after(s, room, after).await;
+                if let Some(since) = changes {
+                    self.send_changes(s, room, since, after).await;
+                }
+            }
+        }
+    }
+
+    /// Sends the messages up to `up_to` whose change number is above `since`, in change
+    /// order: what a returning client missed about the messages it holds.
+    async fn send_changes<A: Adapter>(
+        &self,
+        s: &SocketRef<A>,
+        room: &str,
+        mut since: u64,
+        up_to: u64,
+    ) {
+        let mut sent = 0;
+        while sent < CHANGES_PER_REQUEST {
+            let changed = match self.0.log.changed(room, since, up_to, HISTORY_BATCH).await {
+                Ok(changed) => changed,
+                Err(e) => {
+                    tracing::error!(sid = %s.id, error = %e, "changes not loaded");
+                    return;
+                }
+            };
+            let full = changed.len() == HISTORY_BATCH;
+            for message in changed {
+                since = since.max(message.rev);
+                sent += 1;
+                if let Err(e) = s.emit(MessageUpdated::NAME, &MessageUpdated(message)) {
+                    tracing::warn!(sid = %s.id, error = %e, "changes cut short");
+                    return;
+                }
+            }
+            if !full {
+                return;
+            }
         }
     }
 

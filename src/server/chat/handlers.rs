@@ -65,7 +65,9 @@ pub(super) async fn on_join<A: Adapter>(
             return reply.refuse(not_yours(&request.room));
         };
         reply.accept(RoomDone { room: direct.key() });
-        return chat.send_history(&s, &request.room, request.after).await;
+        return chat
+            .send_history(&s, &request.room, request.after, request.changes)
+            .await;
     }
     let room = match normalize_room(&request.room) {
         Ok(room) => room,
@@ -80,7 +82,8 @@ pub(super) async fn on_join<A: Adapter>(
         enter(&chat, &s, &member, &room).await;
     }
     reply.accept(RoomDone { room: room.clone() });
-    chat.send_history(&s, &room, request.after).await;
+    chat.send_history(&s, &room, request.after, request.changes)
+        .await;
 }
 
 /// Makes a public room exist; tells everyone when it is new.
@@ -141,6 +144,12 @@ pub(super) async fn on_message<A: Adapter>(
         Ok(checked) => checked,
         Err(e) => return reply.refuse(e),
     };
+    if let Some(original) = sent.reply_to() {
+        match super::lifecycle::answerable(&chat, &room, original).await {
+            Ok(()) => {}
+            Err(e) => return reply.refuse(e),
+        }
+    }
     if let Some(to) = sent.to() {
         match is_someone(&chat, to).await {
             Ok(true) => {}
@@ -158,6 +167,7 @@ pub(super) async fn on_message<A: Adapter>(
         from: &member.id,
         text,
         client_id: sent.client_id(),
+        reply_to: sent.reply_to(),
     };
     let started = Instant::now();
     match chat.0.log.append(entry).await {
@@ -232,7 +242,7 @@ pub(super) async fn on_resync<A: Adapter>(
         return reply.refuse(not_yours(&request.room));
     }
     chat.0.metrics.resync();
-    chat.send_history(&s, &request.room, Some(request.after))
+    chat.send_history(&s, &request.room, Some(request.after), request.changes)
         .await;
     reply.accept(Done {});
 }
@@ -333,7 +343,7 @@ pub(super) async fn on_disconnect<A: Adapter>(
 /// Whether this connection may read `room`: a public room it joined, or a direct
 /// conversation its person is part of. Internal socket rooms (`user:…`, `reads:…`) are no
 /// conversation and never readable.
-fn may_read<A: Adapter>(s: &SocketRef<A>, member: &Member, room: &str) -> bool {
+pub(super) fn may_read<A: Adapter>(s: &SocketRef<A>, member: &Member, room: &str) -> bool {
     match Conversation::parse(room) {
         Some(direct @ Conversation::Direct { .. }) => is_party(&direct, member),
         Some(Conversation::Public(room)) => s.rooms().iter().any(|r| *r == room),
@@ -345,15 +355,15 @@ fn is_party(conversation: &Conversation, member: &Member) -> bool {
     conversation.partner(&member.id).is_some()
 }
 
-fn bad_payload(message: &str) -> ChatError {
+pub(super) fn bad_payload(message: &str) -> ChatError {
     ChatError::new(ErrorCode::BadPayload, message)
 }
 
-fn unavailable(message: &str) -> ChatError {
+pub(super) fn unavailable(message: &str) -> ChatError {
     ChatError::new(ErrorCode::Unavailable, message)
 }
 
-fn not_yours(room: &str) -> ChatError {
+pub(super) fn not_yours(room: &str) -> ChatError {
     ChatError::new(
         ErrorCode::BadPayload,
         format!("You are not in {room:?}: join it first."),

@@ -9,6 +9,7 @@
 //! |---|---|
 //! | `connect.rs` | admitting a connection (its identity) and what it is sent on arrival |
 //! | `handlers.rs` | one small async fn per client event, and the disconnect |
+//! | `lifecycle.rs` | a posted message's later life: older pages, edits, deletions, reactions |
 //! | `reply.rs` | answering an event: rate check, typed ack or `chat-error`, strikes |
 //! | `identity.rs` | a person: user key (secret-derived), public id, display name |
 //! | `rooms.rs` | the list of public rooms, cached from the directory |
@@ -23,6 +24,7 @@ mod connect;
 mod delivery;
 mod handlers;
 mod identity;
+mod lifecycle;
 mod notices;
 mod peer_sync;
 mod reply;

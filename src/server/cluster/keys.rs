@@ -4,9 +4,12 @@
 //!
 //! | key | type | holds |
 //! |---|---|---|
-//! | `chat:feed` | stream | every new message (`r`, `i`, `m`) and changed member list (`p`) |
+//! | `chat:feed` | stream | every new message (`r`, `i`, `v`, `m`), changed message (the same and `u`) and changed member list (`p`) |
 //! | `chat:seq:{room}` | string | the room's last message id |
-//! | `chat:room:{room}` | stream | the room's messages: entry `{id}-0`, field `m` = JSON (id 0) |
+//! | `chat:rev:{room}` | string | the room's last change number |
+//! | `chat:room:{room}` | stream | the room's messages as posted: entry `{id}-0`, fields `m` = JSON (id 0), `v` = change number; a deleted message's entry is removed |
+//! | `chat:state:{room}` | hash | id → JSON of the current state of each message changed since it was posted (wins over the stream) |
+//! | `chat:changes:{room}` | sorted set | id scored by its last change number: what a returning client missed |
 //! | `chat:cid:{room}:{author}:{client id}` | string | the id a retry resolves to (a week) |
 //! | `chat:users` / `chat:names` / `chat:rooms` | hash / set / set | user key → name, names given, public rooms |
 //! | `chat:people` | set | public ids of everyone named (whom a DM may go to) |
@@ -35,6 +38,18 @@ pub fn seq(room: &str) -> String {
 
 pub fn room(room: &str) -> String {
     format!("chat:room:{room}")
+}
+
+pub fn rev(room: &str) -> String {
+    format!("chat:rev:{room}")
+}
+
+pub fn state(room: &str) -> String {
+    format!("chat:state:{room}")
+}
+
+pub fn changes(room: &str) -> String {
+    format!("chat:changes:{room}")
 }
 
 pub fn retry(room: &str, author: &str, client_id: &str) -> String {

@@ -1,6 +1,6 @@
 //! The shared message log and directory in Redis (keys: see [`super::keys`]).
 
-use fred::interfaces::{HashesInterface, KeysInterface, SetsInterface, StreamsInterface};
+use fred::interfaces::{HashesInterface, KeysInterface, SetsInterface};
 use fred::types::Expiration;
 use fred::types::scripts::Script;
 use futures::future::BoxFuture;
@@ -8,7 +8,9 @@ use futures::future::BoxFuture;
 use super::keys::{self, FEED};
 use super::{FEED_LEN, unavailable};
 use crate::protocol::NewMessage;
-use crate::server::store::{Appended, Directory, Entry, MessageLog, StoreError};
+use crate::server::store::{
+    Altered, Appended, Change, Directory, Entry, MessageLog, Refusal, StoreError, apply,
+};
 
 /// Bytes the readiness probe writes: about what a long message takes.
 const PROBE_BYTES: usize = 8 * 1024;
@@ -16,27 +18,124 @@ const PROBE_BYTES: usize = 8 * 1024;
 /// How long a retry with the same client id finds the stored message, in seconds.
 const RETRY_WINDOW_SECS: u64 = 7 * 24 * 3600;
 
-/// Next id, room stream and feed in one step; a known (author, client id) returns the
-/// stored message instead. Returns `{duplicate (0/1), id, json}`.
+/// A Lua function reading message `id` of a room in its current state: `{json, rev}` or nil.
+/// KEYS: stream, state hash, changes set (as in every script below that uses it).
+const READ_ONE: &str = r"
+local function read_one(id)
+  local state = redis.call('HGET', KEYS[2], id)
+  if state then
+    return {state, redis.call('ZSCORE', KEYS[3], id)}
+  end
+  local found = redis.call('XRANGE', KEYS[1], id .. '-0', id .. '-0')
+  if found[1] then
+    local fields, json, rev = found[1][2], nil, '0'
+    for i = 1, #fields, 2 do
+      if fields[i] == 'm' then json = fields[i + 1] elseif fields[i] == 'v' then rev = fields[i + 1] end
+    end
+    return {json, rev}
+  end
+  return nil
+end
+";
+
+/// Next id and change number, room stream and feed in one step; a known (author, client id)
+/// returns the stored message instead. KEYS: stream, state, changes, seq, rev, feed.
+/// Returns `{duplicate (0/1), id, json, rev}`.
 const APPEND: &str = r"
 local dedupe = ARGV[2]
 if dedupe ~= '' then
   local seen = redis.call('GET', dedupe)
   if seen then
-    local found = redis.call('XRANGE', KEYS[2], seen .. '-0', seen .. '-0')
-    if found[1] then
-      return {1, seen, found[1][2][2]}
+    local found = read_one(seen)
+    if found then
+      return {1, seen, found[1], found[2]}
     end
   end
 end
-local id = redis.call('INCR', KEYS[1])
-redis.call('XADD', KEYS[2], id .. '-0', 'm', ARGV[1])
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'r', ARGV[3], 'i', id, 'm', ARGV[1])
+local id = redis.call('INCR', KEYS[4])
+local rev = redis.call('INCR', KEYS[5])
+redis.call('XADD', KEYS[1], id .. '-0', 'm', ARGV[1], 'v', rev)
+redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[4], '*', 'r', ARGV[3], 'i', id, 'v', rev, 'm', ARGV[1])
 if dedupe ~= '' then
   redis.call('SET', dedupe, id, 'EX', ARGV[5])
 end
-return {0, tostring(id), ARGV[1]}
+return {0, tostring(id), ARGV[1], tostring(rev)}
 ";
+
+/// Messages `lo..=hi` of a room in their current state (`hi` clamped to the room's last id;
+/// with `ARGV[3]` > 0, the last that many instead). KEYS: stream, state, changes, seq.
+/// Returns `{id, json, rev, ...}`.
+const READ: &str = r"
+local last = tonumber(redis.call('GET', KEYS[4]) or '0')
+local lo, hi, count = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+if count > 0 then hi = last; lo = last - count + 1 end
+if hi > last then hi = last end
+if lo < 1 then lo = 1 end
+local out = {}
+if hi < lo then return out end
+local posted = {}
+for _, entry in ipairs(redis.call('XRANGE', KEYS[1], lo .. '-0', hi .. '-0')) do
+  posted[entry[1]] = entry[2]
+end
+local changed = redis.call('HLEN', KEYS[2]) > 0
+for id = lo, hi do
+  local state = changed and redis.call('HGET', KEYS[2], id)
+  if state then
+    out[#out + 1] = tostring(id); out[#out + 1] = state
+    out[#out + 1] = redis.call('ZSCORE', KEYS[3], id)
+  else
+    local fields = posted[id .. '-0']
+    if fields then
+      local json, rev = nil, '0'
+      for i = 1, #fields, 2 do
+        if fields[i] == 'm' then json = fields[i + 1] elseif fields[i] == 'v' then rev = fields[i + 1] end
+      end
+      out[#out + 1] = tostring(id); out[#out + 1] = json; out[#out + 1] = rev
+    end
+  end
+end
+return out
+";
+
+/// Stores a message's new state if it is still at the change number the caller read (else
+/// returns -1: read again), with the room's next change number, and puts it on the feed;
+/// a deletion also removes the posted entry, so the text is gone. KEYS: stream, state,
+/// changes, rev, feed. ARGV: id, expected rev, json, room, feed length, deleted (0/1).
+const ALTER: &str = r"
+local id = ARGV[1]
+local current = read_one(id)
+if not current then return -2 end
+if current[2] ~= ARGV[2] then return -1 end
+local rev = redis.call('INCR', KEYS[4])
+redis.call('HSET', KEYS[2], id, ARGV[3])
+redis.call('ZADD', KEYS[3], rev, id)
+if ARGV[6] == '1' then redis.call('XDEL', KEYS[1], id .. '-0') end
+redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[5], '*', 'r', ARGV[4], 'i', id, 'v', rev, 'u', '1', 'm', ARGV[3])
+return rev
+";
+
+/// Up to `ARGV[3]` changed messages with change numbers above `ARGV[1]` and ids up to
+/// `ARGV[2]`, in change order (scanning a bounded number of entries). KEYS: state, changes.
+/// Returns `{id, json, rev, ...}`.
+const CHANGED: &str = r"
+local since, upto, limit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local out = {}
+for _ = 1, 20 do
+  local batch = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. since, '+inf', 'WITHSCORES', 'LIMIT', 0, 200)
+  if #batch == 0 then break end
+  for i = 1, #batch, 2 do
+    since = batch[i + 1]
+    if tonumber(batch[i]) <= upto then
+      out[#out + 1] = batch[i]; out[#out + 1] = redis.call('HGET', KEYS[1], batch[i]); out[#out + 1] = since
+      if #out >= limit * 3 then return out end
+    end
+  end
+end
+return out
+";
+
+/// Tries an optimistic change this many times before saying the store is too busy.
+const ALTER_ATTEMPTS: usize = 8;
 
 /// Gives an identity its name unless it has one or the name is someone else's.
 const REMEMBER: &str = r"
@@ -50,6 +149,9 @@ return 'ok'
 pub struct RedisStore {
     client: fred::clients::Client,
     append: Script,
+    read: Script,
+    alter: Script,
+    changed: Script,
     remember: Script,
 }
 
@@ -84,14 +186,57 @@ impl RedisStore {
     pub fn new(client: fred::clients::Client) -> Self {
         Self {
             client,
-            append: keys::script(APPEND),
+            append: keys::script(&format!("{READ_ONE}{APPEND}")),
+            read: keys::script(READ),
+            alter: keys::script(&format!("{READ_ONE}{ALTER}")),
+            changed: keys::script(CHANGED),
             remember: keys::script(REMEMBER),
         }
     }
+
+    /// Messages `lo..=hi` of `room` (or the last `count`, when not 0), current state.
+    async fn read_range(
+        &self,
+        room: &str,
+        lo: u64,
+        hi: u64,
+        count: usize,
+    ) -> Result<Vec<NewMessage>, StoreError> {
+        let flat: Vec<String> = self
+            .read
+            .evalsha_with_reload(
+                &self.client,
+                vec![
+                    keys::room(room),
+                    keys::state(room),
+                    keys::changes(room),
+                    keys::seq(room),
+                ],
+                vec![lo.to_string(), hi.to_string(), count.to_string()],
+            )
+            .await
+            .map_err(unavailable)?;
+        decode_triples(flat)
+    }
 }
 
-/// A stored message from its stream entry: the JSON with the id taken from the entry id.
-pub(super) fn decode(entry_id: &str, json: &str) -> Result<NewMessage, StoreError> {
+/// `{id, json, rev, ...}` as a script returns them.
+fn decode_triples(flat: Vec<String>) -> Result<Vec<NewMessage>, StoreError> {
+    flat.chunks(3)
+        .map(|t| match t {
+            [id, json, rev] => decode(id, json, Some(rev)),
+            _ => Err(unavailable("a script answered an incomplete triple")),
+        })
+        .collect()
+}
+
+/// A stored message from its stream entry: the JSON with the id taken from the entry id (and
+/// the change number from its own field, when it has one).
+pub(super) fn decode(
+    entry_id: &str,
+    json: &str,
+    rev: Option<&str>,
+) -> Result<NewMessage, StoreError> {
     let id = entry_id
         .split('-')
         .next()
@@ -100,16 +245,14 @@ pub(super) fn decode(entry_id: &str, json: &str) -> Result<NewMessage, StoreErro
     let mut message: NewMessage = serde_json::from_str(json)
         .map_err(|e| unavailable(format!("bad message {entry_id}: {e}")))?;
     message.id = id;
+    if let Some(rev) = rev {
+        // Scores come back from Redis as floats' text ("7" or "7.0" depending on version).
+        message.rev = rev
+            .parse::<f64>()
+            .map(|rev| rev as u64)
+            .map_err(|e| unavailable(format!("bad change number {rev:?}: {e}")))?;
+    }
     Ok(message)
-}
-
-fn decode_entries(
-    entries: Vec<(String, std::collections::HashMap<String, String>)>,
-) -> Result<Vec<NewMessage>, StoreError> {
-    entries
-        .into_iter()
-        .map(|(id, fields)| decode(&id, fields.get("m").map_or("", String::as_str)))
-        .collect()
 }
 
 impl MessageLog for RedisStore {
@@ -120,7 +263,14 @@ impl MessageLog for RedisStore {
             let message = entry.into_message(0);
             let json = serde_json::to_string(&message).map_err(unavailable)?;
             let dedupe = client_id.map_or(String::new(), |cid| keys::retry(room, author, cid));
-            let script_keys = vec![keys::seq(room), keys::room(room), FEED.to_owned()];
+            let script_keys = vec![
+                keys::room(room),
+                keys::state(room),
+                keys::changes(room),
+                keys::seq(room),
+                keys::rev(room),
+                FEED.to_owned(),
+            ];
             let args = vec![
                 json,
                 dedupe,
@@ -128,13 +278,13 @@ impl MessageLog for RedisStore {
                 FEED_LEN.to_string(),
                 RETRY_WINDOW_SECS.to_string(),
             ];
-            let (duplicate, id, json): (i64, String, String) = self
+            let (duplicate, id, json, rev): (i64, String, String, String) = self
                 .append
                 .evalsha_with_reload(&self.client, script_keys, args)
                 .await
                 .map_err(unavailable)?;
             Ok(Appended {
-                message: decode(&id, &json)?,
+                message: decode(&id, &json, Some(&rev))?,
                 duplicate: duplicate == 1,
             })
         })
@@ -146,14 +296,10 @@ impl MessageLog for RedisStore {
         limit: usize,
     ) -> BoxFuture<'a, Result<Vec<NewMessage>, StoreError>> {
         Box::pin(async move {
-            let entries = self
-                .client
-                .xrevrange_values(keys::room(room), "+", "-", Some(limit as u64))
-                .await
-                .map_err(unavailable)?;
-            let mut messages = decode_entries(entries)?;
-            messages.reverse();
-            Ok(messages)
+            if limit == 0 {
+                return Ok(Vec::new());
+            }
+            self.read_range(room, 0, 0, limit).await
         })
     }
 
@@ -164,13 +310,120 @@ impl MessageLog for RedisStore {
         limit: usize,
     ) -> BoxFuture<'a, Result<Vec<NewMessage>, StoreError>> {
         Box::pin(async move {
-            let start = format!("{}-0", after.saturating_add(1));
-            let entries = self
+            let hi = after.saturating_add(limit as u64);
+            self.read_range(room, after.saturating_add(1), hi, 0).await
+        })
+    }
+
+    fn older<'a>(
+        &'a self,
+        room: &'a str,
+        before: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<NewMessage>, StoreError>> {
+        Box::pin(async move {
+            let last: Option<u64> = self
                 .client
-                .xrange_values(keys::room(room), start, "+", Some(limit as u64))
+                .get(keys::seq(room))
                 .await
                 .map_err(unavailable)?;
-            decode_entries(entries)
+            let hi = before.saturating_sub(1).min(last.unwrap_or(0));
+            if hi == 0 || limit == 0 {
+                return Ok(Vec::new());
+            }
+            let lo = hi.saturating_sub(limit as u64 - 1).max(1);
+            self.read_range(room, lo, hi, 0).await
+        })
+    }
+
+    fn get<'a>(
+        &'a self,
+        room: &'a str,
+        id: u64,
+    ) -> BoxFuture<'a, Result<Option<NewMessage>, StoreError>> {
+        Box::pin(async move {
+            if id == 0 {
+                return Ok(None);
+            }
+            Ok(self.read_range(room, id, id, 0).await?.pop())
+        })
+    }
+
+    fn alter<'a>(
+        &'a self,
+        room: &'a str,
+        id: u64,
+        by: &'a str,
+        change: Change,
+    ) -> BoxFuture<'a, Result<Altered, StoreError>> {
+        Box::pin(async move {
+            // Optimistic: read, apply the rules here, store if nobody changed it meanwhile.
+            for _ in 0..ALTER_ATTEMPTS {
+                let Some(mut message) = self.get(room, id).await? else {
+                    return Ok(Err(Refusal::NotFound));
+                };
+                let read_rev = message.rev;
+                match apply(&mut message, &change, by) {
+                    Err(refusal) => return Ok(Err(refusal)),
+                    Ok(false) => return Ok(Ok(message)),
+                    Ok(true) => {}
+                }
+                // Stored without its change number: the sorted set holds it.
+                message.rev = 0;
+                let json = serde_json::to_string(&message).map_err(unavailable)?;
+                let rev: i64 = self
+                    .alter
+                    .evalsha_with_reload(
+                        &self.client,
+                        vec![
+                            keys::room(room),
+                            keys::state(room),
+                            keys::changes(room),
+                            keys::rev(room),
+                            FEED.to_owned(),
+                        ],
+                        vec![
+                            id.to_string(),
+                            read_rev.to_string(),
+                            json,
+                            room.to_owned(),
+                            FEED_LEN.to_string(),
+                            u8::from(message.deleted).to_string(),
+                        ],
+                    )
+                    .await
+                    .map_err(unavailable)?;
+                match rev {
+                    -2 => return Ok(Err(Refusal::NotFound)),
+                    -1 => continue,
+                    rev => {
+                        message.rev = rev as u64;
+                        return Ok(Ok(message));
+                    }
+                }
+            }
+            Err(unavailable("the message kept changing; try again"))
+        })
+    }
+
+    fn changed<'a>(
+        &'a self,
+        room: &'a str,
+        since: u64,
+        up_to: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<NewMessage>, StoreError>> {
+        Box::pin(async move {
+            let flat: Vec<String> = self
+                .changed
+                .evalsha_with_reload(
+                    &self.client,
+                    vec![keys::state(room), keys::changes(room)],
+                    vec![since.to_string(), up_to.to_string(), limit.to_string()],
+                )
+                .await
+                .map_err(unavailable)?;
+            decode_triples(flat)
         })
     }
 
@@ -273,19 +526,34 @@ mod tests {
         contract::ids_increase_by_one_per_room(&store(&redis, 0).await).await;
         contract::a_retry_with_the_same_client_id_is_stored_once(&store(&redis, 1).await).await;
         contract::recent_and_after_read_in_order(&store(&redis, 2).await).await;
+        contract::older_pages_reach_the_first_message(&store(&redis, 6).await).await;
         contract::names_are_remembered(&store(&redis, 3).await).await;
         contract::rooms_are_remembered(&store(&redis, 4).await).await;
         // The feed, as every node reads it: through the feed reader.
+        let (fed, reading) = feed_of(&redis, 5).await;
+        contract::the_feed_carries_new_messages_in_id_order(Arc::new(store(&redis, 5).await), fed)
+            .await;
+        reading.abort();
+        let (fed, reading) = feed_of(&redis, 7).await;
+        contract::changes_follow_the_rules_and_are_numbered(&store(&redis, 7).await, fed).await;
+        reading.abort();
+    }
+
+    /// What a node reads from the feed of database `db`, from now on.
+    async fn feed_of(
+        redis: &RedisServer,
+        db: u8,
+    ) -> (
+        tokio::sync::mpsc::UnboundedReceiver<crate::server::store::Committed>,
+        tokio::task::JoinHandle<()>,
+    ) {
         let (messages, fed) = tokio::sync::mpsc::unbounded_channel();
         let reader = FeedReader {
-            client: client(&redis.url(5)).await.unwrap(),
+            client: client(&redis.url(db)).await.unwrap(),
             messages,
             rooms: tokio::sync::mpsc::unbounded_channel().0,
         };
         let start = reader.start_id().await.unwrap();
-        let reading = tokio::spawn(reader.run(start));
-        contract::the_feed_carries_new_messages_in_id_order(Arc::new(store(&redis, 5).await), fed)
-            .await;
-        reading.abort();
+        (fed, tokio::spawn(reader.run(start)))
     }
 }

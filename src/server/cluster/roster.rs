@@ -11,11 +11,11 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::keys::{self, FEED};
 use super::{FEED_LEN, unavailable};
-use crate::protocol::{NewMessage, Peer};
+use crate::protocol::Peer;
 use crate::server::lock;
 use crate::server::metrics::Metrics;
 use crate::server::roster::Roster;
-use crate::server::store::{StoreError, now_ms};
+use crate::server::store::{Committed, StoreError, now_ms};
 
 /// Names and ids per HSET call (Lua's `unpack` has a stack limit).
 const HSET_CHUNK: usize = 500;
@@ -263,7 +263,7 @@ impl Roster for RedisRoster {
 /// `rooms`. Rides out Redis outages: it reads on from its last entry when Redis is back.
 pub struct FeedReader {
     pub client: fred::clients::Client,
-    pub messages: UnboundedSender<NewMessage>,
+    pub messages: UnboundedSender<Committed>,
     pub rooms: UnboundedSender<String>,
 }
 
@@ -317,9 +317,15 @@ impl FeedReader {
                 if let Some(room) = fields.get("p") {
                     let _ = self.rooms.send(room.clone());
                 } else if let (Some(json), Some(msg_id)) = (fields.get("m"), fields.get("i")) {
-                    match super::log::decode(msg_id, json) {
+                    let rev = fields.get("v").map(String::as_str);
+                    match super::log::decode(msg_id, json, rev) {
                         Ok(message) => {
-                            if self.messages.send(message).is_err() {
+                            let committed = if fields.contains_key("u") {
+                                Committed::Updated(message)
+                            } else {
+                                Committed::New(message)
+                            };
+                            if self.messages.send(committed).is_err() {
                                 return;
                             }
                         }

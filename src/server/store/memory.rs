@@ -6,7 +6,10 @@ use std::sync::Mutex;
 
 use futures::future::{BoxFuture, ready};
 
-use super::{Appended, Directory, Entry, Feed, MessageLog, StoreError};
+use super::{
+    Altered, Appended, Change, Committed, Directory, Entry, Feed, MessageLog, Refusal, StoreError,
+    apply,
+};
 use crate::protocol::NewMessage;
 use crate::server::lock;
 
@@ -20,7 +23,25 @@ pub struct MemoryLog {
 #[derive(Default)]
 struct RoomLog {
     last_id: u64,
+    /// The room's last change number.
+    last_rev: u64,
+    /// Consecutive ids, oldest first.
     messages: VecDeque<(String, NewMessage)>,
+}
+
+impl RoomLog {
+    fn position(&self, id: u64) -> Option<usize> {
+        let first = self.messages.front()?.1.id;
+        let at = usize::try_from(id.checked_sub(first)?).ok()?;
+        (at < self.messages.len()).then_some(at)
+    }
+
+    fn read(&self, range: impl Iterator<Item = usize>) -> Vec<NewMessage> {
+        range
+            .filter_map(|at| self.messages.get(at))
+            .map(|(_, m)| m.clone())
+            .collect()
+    }
 }
 
 impl MemoryLog {
@@ -50,14 +71,16 @@ impl MessageLog for MemoryLog {
             }
         }
         log.last_id += 1;
+        log.last_rev += 1;
         let author = entry.author.to_owned();
-        let message = entry.into_message(log.last_id);
+        let mut message = entry.into_message(log.last_id);
+        message.rev = log.last_rev;
         if log.messages.len() == self.capacity {
             log.messages.pop_front();
         }
         log.messages.push_back((author, message.clone()));
         // Still under the lock, so the feed sees ids in order. Nobody listening (tests) is fine.
-        let _ = self.feed.send(message.clone());
+        let _ = self.feed.send(Committed::New(message.clone()));
         Box::pin(ready(Ok(Appended {
             message,
             duplicate: false,
@@ -103,6 +126,94 @@ impl MessageLog for MemoryLog {
                     .collect()
             })
             .unwrap_or_default();
+        Box::pin(ready(Ok(found)))
+    }
+
+    fn older<'a>(
+        &'a self,
+        room: &'a str,
+        before: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<NewMessage>, StoreError>> {
+        let rooms = lock(&self.rooms);
+        let found = rooms
+            .get(room)
+            .map(|log| {
+                let end = match log.position(before) {
+                    Some(at) => at,
+                    None if log.messages.front().is_some_and(|(_, m)| before <= m.id) => 0,
+                    None => log.messages.len(),
+                };
+                log.read(end.saturating_sub(limit)..end)
+            })
+            .unwrap_or_default();
+        Box::pin(ready(Ok(found)))
+    }
+
+    fn get<'a>(
+        &'a self,
+        room: &'a str,
+        id: u64,
+    ) -> BoxFuture<'a, Result<Option<NewMessage>, StoreError>> {
+        let rooms = lock(&self.rooms);
+        let found = rooms
+            .get(room)
+            .and_then(|log| log.position(id).map(|at| log.messages[at].1.clone()));
+        Box::pin(ready(Ok(found)))
+    }
+
+    fn alter<'a>(
+        &'a self,
+        room: &'a str,
+        id: u64,
+        by: &'a str,
+        change: Change,
+    ) -> BoxFuture<'a, Result<Altered, StoreError>> {
+        let mut rooms = lock(&self.rooms);
+        let outcome = match rooms.get_mut(room) {
+            Some(log) => match log.position(id) {
+                Some(at) => {
+                    let mut message = log.messages[at].1.clone();
+                    match apply(&mut message, &change, by) {
+                        Ok(true) => {
+                            log.last_rev += 1;
+                            message.rev = log.last_rev;
+                            log.messages[at].1 = message.clone();
+                            let _ = self.feed.send(Committed::Updated(message.clone()));
+                            Ok(message)
+                        }
+                        Ok(false) => Ok(message),
+                        Err(refusal) => Err(refusal),
+                    }
+                }
+                None => Err(Refusal::NotFound),
+            },
+            None => Err(Refusal::NotFound),
+        };
+        Box::pin(ready(Ok(outcome)))
+    }
+
+    fn changed<'a>(
+        &'a self,
+        room: &'a str,
+        since: u64,
+        up_to: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<NewMessage>, StoreError>> {
+        let rooms = lock(&self.rooms);
+        let mut found: Vec<NewMessage> = rooms
+            .get(room)
+            .map(|log| {
+                log.messages
+                    .iter()
+                    .map(|(_, m)| m)
+                    .filter(|m| m.id <= up_to && m.rev > since)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.sort_by_key(|m| m.rev);
+        found.truncate(limit);
         Box::pin(ready(Ok(found)))
     }
 
@@ -170,6 +281,9 @@ mod tests {
         contract::ids_increase_by_one_per_room(&log(10)).await;
         contract::a_retry_with_the_same_client_id_is_stored_once(&log(10)).await;
         contract::recent_and_after_read_in_order(&log(10)).await;
+        contract::older_pages_reach_the_first_message(&log(10)).await;
+        let (feed, fed) = tokio::sync::mpsc::unbounded_channel();
+        contract::changes_follow_the_rules_and_are_numbered(&MemoryLog::new(100, feed), fed).await;
         let (feed, fed) = tokio::sync::mpsc::unbounded_channel();
         contract::the_feed_carries_new_messages_in_id_order(
             std::sync::Arc::new(MemoryLog::new(1000, feed)),

@@ -22,9 +22,77 @@ pub(crate) fn unavailable(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
-/// Where a log puts every newly committed message, in commit order, so broadcasts go out in
-/// id order (handlers finish in any order; the feed does not).
-pub type Feed = tokio::sync::mpsc::UnboundedSender<NewMessage>;
+/// Where a log puts every newly committed message and every committed change, in commit
+/// order, so broadcasts go out in id (and change number) order per room: handlers finish in
+/// any order; the feed does not.
+pub type Feed = tokio::sync::mpsc::UnboundedSender<Committed>;
+
+/// What the feed carries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Committed {
+    /// A message just posted: `newMessage`.
+    New(NewMessage),
+    /// The whole new state of a message that was edited, deleted or reacted to:
+    /// `messageUpdated`.
+    Updated(NewMessage),
+}
+
+impl Committed {
+    pub fn message(&self) -> &NewMessage {
+        match self {
+            Committed::New(m) | Committed::Updated(m) => m,
+        }
+    }
+}
+
+/// A change to a stored message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// New text (already cleaned and length-checked).
+    Edit(String),
+    /// Erase it.
+    Delete,
+    /// Toggle the asker's reaction (already checked to be one emoji).
+    React(String),
+}
+
+/// Why a change was refused; nothing was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    NotFound,
+    NotAllowed,
+    Deleted,
+    TooManyReactions,
+}
+
+/// A change's outcome: the message's new state (unchanged when the change had nothing to do,
+/// such as an edit to the same text), or why not.
+pub type Altered = Result<NewMessage, Refusal>;
+
+/// Applies `change`, asked for by the person with public id `by`, to `message`; whether it
+/// changed anything. The one place the rules live: every backend runs its changes through it.
+pub fn apply(message: &mut NewMessage, change: &Change, by: &str) -> Result<bool, Refusal> {
+    let author = message.from == by;
+    match change {
+        Change::Delete if message.deleted && author => Ok(false),
+        _ if message.deleted => Err(Refusal::Deleted),
+        Change::Edit(_) | Change::Delete if !author => Err(Refusal::NotAllowed),
+        Change::Edit(text) if *text == message.message => Ok(false),
+        Change::Edit(text) => {
+            message.message.clone_from(text);
+            message.edited = Some(now_ms().max(message.ts));
+            Ok(true)
+        }
+        Change::Delete => {
+            message.erase();
+            Ok(true)
+        }
+        Change::React(emoji) => message
+            .toggle_reaction(emoji, by)
+            .then_some(true)
+            .ok_or(Refusal::TooManyReactions),
+    }
+}
 
 /// Why the store could not do what was asked.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -51,6 +119,8 @@ pub struct Entry<'a> {
     pub from: &'a str,
     pub text: String,
     pub client_id: Option<&'a str>,
+    /// The message it answers, checked to exist in `room`.
+    pub reply_to: Option<u64>,
 }
 
 impl Entry<'_> {
@@ -64,6 +134,8 @@ impl Entry<'_> {
             ts: now_ms(),
             client_id: self.client_id.map(str::to_owned),
             from: self.from.to_owned(),
+            reply_to: self.reply_to,
+            ..NewMessage::default()
         }
     }
 }
@@ -91,6 +163,44 @@ pub trait MessageLog: Send + Sync + 'static {
         &'a self,
         room: &'a str,
         after: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<NewMessage>, StoreError>>;
+
+    /// Up to `limit` messages of `room` with ids before `before`, the nearest ones, oldest
+    /// first.
+    fn older<'a>(
+        &'a self,
+        room: &'a str,
+        before: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<NewMessage>, StoreError>>;
+
+    /// One message, in its current state.
+    fn get<'a>(
+        &'a self,
+        room: &'a str,
+        id: u64,
+    ) -> BoxFuture<'a, Result<Option<NewMessage>, StoreError>>;
+
+    /// Changes message `id` of `room` as the person `by` (a public id) asks, by [`apply`]'s
+    /// rules. A change gives the message the room's next change number, and its new state
+    /// goes on the feed once committed; a refused or empty change writes nothing.
+    fn alter<'a>(
+        &'a self,
+        room: &'a str,
+        id: u64,
+        by: &'a str,
+        change: Change,
+    ) -> BoxFuture<'a, Result<Altered, StoreError>>;
+
+    /// Up to `limit` messages of `room` with ids up to `up_to` whose change number is above
+    /// `since`, in change order: what a client that saw changes up to `since` missed about
+    /// the messages it holds.
+    fn changed<'a>(
+        &'a self,
+        room: &'a str,
+        since: u64,
+        up_to: u64,
         limit: usize,
     ) -> BoxFuture<'a, Result<Vec<NewMessage>, StoreError>>;
 
@@ -171,6 +281,7 @@ pub(crate) mod contract {
             from: "0123456789abcdef",
             text: text.to_owned(),
             client_id: cid,
+            reply_to: None,
         }
     }
 
@@ -219,7 +330,7 @@ pub(crate) mod contract {
     /// Appends from many tasks at once; the feed must carry each room's ids in order.
     pub async fn the_feed_carries_new_messages_in_id_order(
         log: std::sync::Arc<dyn MessageLog>,
-        mut feed: tokio::sync::mpsc::UnboundedReceiver<NewMessage>,
+        mut feed: tokio::sync::mpsc::UnboundedReceiver<Committed>,
     ) {
         let tasks = (0..100).map(|i| {
             let log = log.clone();
@@ -240,7 +351,9 @@ pub(crate) mod contract {
         futures::future::join_all(tasks).await;
         let mut last: std::collections::HashMap<String, u64> = Default::default();
         for _ in 0..100 {
-            let m = feed.recv().await.unwrap();
+            let Committed::New(m) = feed.recv().await.unwrap() else {
+                panic!("only new messages were posted")
+            };
             let prev = last.insert(m.room.clone(), m.id).unwrap_or(0);
             assert_eq!(m.id, prev + 1, "{} out of order", m.room);
         }
@@ -253,7 +366,6 @@ pub(crate) mod contract {
                 .await
                 .unwrap();
         }
-        let texts = |v: Vec<NewMessage>| v.into_iter().map(|m| m.message).collect::<Vec<_>>();
         assert_eq!(texts(log.recent("general", 2).await.unwrap()), ["m4", "m5"]);
         assert_eq!(
             texts(log.after("general", 2, 2).await.unwrap()),
@@ -261,6 +373,178 @@ pub(crate) mod contract {
         );
         assert!(log.after("general", 5, 10).await.unwrap().is_empty());
         assert!(log.recent("empty", 10).await.unwrap().is_empty());
+    }
+
+    fn texts(v: Vec<NewMessage>) -> Vec<String> {
+        v.into_iter().map(|m| m.message).collect()
+    }
+
+    pub async fn older_pages_reach_the_first_message(log: &dyn MessageLog) {
+        for i in 1..=7 {
+            log.append(entry("general", "u1", &format!("m{i}"), None))
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            texts(log.older("general", 6, 2).await.unwrap()),
+            ["m4", "m5"]
+        );
+        assert_eq!(
+            texts(log.older("general", 3, 5).await.unwrap()),
+            ["m1", "m2"]
+        );
+        assert!(log.older("general", 1, 5).await.unwrap().is_empty());
+        assert_eq!(texts(log.older("general", 100, 1).await.unwrap()), ["m7"]);
+        assert!(log.older("empty", 10, 10).await.unwrap().is_empty());
+        assert_eq!(log.get("general", 3).await.unwrap().unwrap().message, "m3");
+        assert_eq!(log.get("general", 8).await.unwrap(), None);
+    }
+
+    /// Edits, deletions and reactions: the rules, the change numbers, the feed, and what a
+    /// returning client is sent.
+    pub async fn changes_follow_the_rules_and_are_numbered(
+        log: &dyn MessageLog,
+        mut feed: tokio::sync::mpsc::UnboundedReceiver<Committed>,
+    ) {
+        let author = "0123456789abcdef";
+        let other = "fedcba9876543210";
+        let mut posted = Vec::new();
+        for text in ["one", "two", "three"] {
+            let stored = log
+                .append(entry("general", "u1", text, None))
+                .await
+                .unwrap();
+            posted.push(stored.message);
+        }
+        let revs: Vec<u64> = posted.iter().map(|m| m.rev).collect();
+        assert!(
+            revs[0] > 0 && revs[0] < revs[1] && revs[1] < revs[2],
+            "{revs:?}"
+        );
+        for _ in 0..3 {
+            assert!(matches!(feed.recv().await, Some(Committed::New(_))));
+        }
+
+        let edit = |text: &str| Change::Edit(text.to_owned());
+        // Only the author edits or deletes; anyone reacts.
+        assert_eq!(
+            log.alter("general", 1, other, edit("x")).await.unwrap(),
+            Err(Refusal::NotAllowed)
+        );
+        assert_eq!(
+            log.alter("general", 1, other, Change::Delete)
+                .await
+                .unwrap(),
+            Err(Refusal::NotAllowed)
+        );
+        assert_eq!(
+            log.alter("general", 9, author, edit("x")).await.unwrap(),
+            Err(Refusal::NotFound)
+        );
+        assert_eq!(
+            log.alter("rust", 1, author, edit("x")).await.unwrap(),
+            Err(Refusal::NotFound)
+        );
+        let edited = log
+            .alter("general", 1, author, edit("one, fixed"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(edited.message, "one, fixed");
+        assert!(edited.edited.is_some() && edited.rev > revs[2]);
+        let Some(Committed::Updated(fed)) = feed.recv().await else {
+            panic!("the edit is on the feed")
+        };
+        assert_eq!(fed, edited);
+        // The same text again changes nothing and feeds nothing.
+        let same = log
+            .alter("general", 1, author, edit("one, fixed"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(same.rev, edited.rev);
+
+        let smile = || Change::React("🙂".to_owned());
+        log.alter("general", 2, other, smile())
+            .await
+            .unwrap()
+            .unwrap();
+        let reacted = log
+            .alter("general", 2, author, smile())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(reacted.reactions.len(), 1);
+        assert_eq!(reacted.reactions[0].ids, [other, author]);
+        let unreacted = log
+            .alter("general", 2, other, smile())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(unreacted.reactions[0].ids, [author]);
+        for n in 0..crate::protocol::MAX_REACTIONS - 1 {
+            let emoji = char::from_u32(0x1F600 + n as u32).unwrap().to_string();
+            log.alter("general", 2, other, Change::React(emoji))
+                .await
+                .unwrap()
+                .unwrap();
+        }
+        assert_eq!(
+            log.alter("general", 2, other, Change::React("🦀".into()))
+                .await
+                .unwrap(),
+            Err(Refusal::TooManyReactions)
+        );
+
+        let deleted = log
+            .alter("general", 3, author, Change::Delete)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(deleted.deleted && deleted.message.is_empty());
+        assert_eq!(
+            log.alter("general", 3, author, edit("back")).await.unwrap(),
+            Err(Refusal::Deleted)
+        );
+        assert_eq!(
+            log.alter("general", 3, other, smile()).await.unwrap(),
+            Err(Refusal::Deleted)
+        );
+        // Stored as changed: every read shows the current state.
+        let now = log.recent("general", 10).await.unwrap();
+        assert_eq!(now[0].message, "one, fixed");
+        assert_eq!(now[1].reactions.len(), crate::protocol::MAX_REACTIONS);
+        assert!(now[2].deleted && now[2].message.is_empty());
+        assert_eq!(log.get("general", 3).await.unwrap().unwrap(), deleted);
+
+        // A client that saw the changes up to the first edit, holding messages 1..=3, gets
+        // messages 2 and 3 (1 changed no more), each once, in change order.
+        let missed = log.changed("general", edited.rev, 3, 100).await.unwrap();
+        let ids: Vec<u64> = missed.iter().map(|m| m.id).collect();
+        assert_eq!(ids, [2, 3]);
+        assert!(missed[0].rev < missed[1].rev);
+        assert_eq!(
+            log.changed("general", edited.rev, 2, 100)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(
+            log.changed("general", deleted.rev, 3, 100)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // Posting after the changes continues the numbering.
+        let four = log
+            .append(entry("general", "u1", "four", None))
+            .await
+            .unwrap();
+        assert!(four.message.rev > deleted.rev);
+        // Another room counts on its own.
+        let other_room = log.append(entry("rust", "u1", "r", None)).await.unwrap();
+        assert_eq!(other_room.message.rev, 1);
     }
 
     pub async fn rooms_are_remembered(dir: &dyn Directory) {

@@ -18,12 +18,15 @@ use futures::future::BoxFuture;
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Appended, Directory, Entry, Feed, MessageLog, StoreError, unavailable};
+use super::{
+    Altered, Appended, Change, Directory, Entry, Feed, MessageLog, StoreError, unavailable,
+};
 use crate::protocol::NewMessage;
 use writer::{OwnedEntry, Write, write_loop};
 
 /// The columns [`row_to_message`] reads, in its order.
-pub(super) const MESSAGE_COLUMNS: &str = "room, id, ts, sender, text, client_id, sender_id";
+pub(super) const MESSAGE_COLUMNS: &str =
+    "room, id, ts, sender, text, client_id, sender_id, reply_to, rev, edited, deleted, reactions";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS messages (
@@ -60,6 +63,14 @@ const MIGRATIONS: &[&str] = &[
     // Filled in by `index_people` for rows written before it existed.
     "ALTER TABLE users ADD COLUMN public_id TEXT NOT NULL DEFAULT '';
      CREATE INDEX users_by_public_id ON users (public_id)",
+    // Mutable messages: `rev` is the room's change number at the message's last change (0
+    // for messages from before, which never changed); `reactions` is JSON, NULL when none.
+    "ALTER TABLE messages ADD COLUMN reply_to INTEGER;
+     ALTER TABLE messages ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE messages ADD COLUMN edited INTEGER;
+     ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE messages ADD COLUMN reactions TEXT;
+     CREATE INDEX messages_by_rev ON messages (room, rev)",
 ];
 
 pub struct SqliteStore {
@@ -84,7 +95,7 @@ impl SqliteStore {
         writer
             .execute_batch(&format!(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; \
-                 PRAGMA busy_timeout = 5000; {SCHEMA}"
+                 PRAGMA busy_timeout = 5000; PRAGMA secure_delete = ON; {SCHEMA}"
             ))
             .map_err(|e| open_error(e.to_string()))?;
         migrate(&writer).map_err(|e| open_error(e.to_string()))?;
@@ -199,6 +210,80 @@ impl MessageLog for SqliteStore {
         }))
     }
 
+    fn older<'a>(
+        &'a self,
+        room: &'a str,
+        before: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<NewMessage>, StoreError>> {
+        let room = room.to_owned();
+        Box::pin(self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE room = ?1 AND id < ?2
+                 ORDER BY id DESC LIMIT ?3"
+            ))?;
+            let mut found = stmt
+                .query_map(
+                    params![room, before.min(i64::MAX as u64) as i64, limit as i64],
+                    row_to_message,
+                )?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            found.reverse();
+            Ok(found)
+        }))
+    }
+
+    fn get<'a>(
+        &'a self,
+        room: &'a str,
+        id: u64,
+    ) -> BoxFuture<'a, Result<Option<NewMessage>, StoreError>> {
+        let room = room.to_owned();
+        Box::pin(self.read(move |conn| find(conn, &room, id)))
+    }
+
+    fn alter<'a>(
+        &'a self,
+        room: &'a str,
+        id: u64,
+        by: &'a str,
+        change: Change,
+    ) -> BoxFuture<'a, Result<Altered, StoreError>> {
+        Box::pin(self.write(move |reply| Write::Alter {
+            room: room.to_owned(),
+            id,
+            by: by.to_owned(),
+            change,
+            reply,
+        }))
+    }
+
+    fn changed<'a>(
+        &'a self,
+        room: &'a str,
+        since: u64,
+        up_to: u64,
+        limit: usize,
+    ) -> BoxFuture<'a, Result<Vec<NewMessage>, StoreError>> {
+        let room = room.to_owned();
+        Box::pin(self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE room = ?1 AND rev > ?2 AND id <= ?3
+                 ORDER BY rev LIMIT ?4"
+            ))?;
+            stmt.query_map(
+                params![
+                    room,
+                    since.min(i64::MAX as u64) as i64,
+                    up_to.min(i64::MAX as u64) as i64,
+                    limit as i64
+                ],
+                row_to_message,
+            )?
+            .collect()
+        }))
+    }
+
     fn checkpoint(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(self.write(|reply| Write::Checkpoint { reply }))
     }
@@ -262,7 +347,25 @@ impl Directory for SqliteStore {
     }
 }
 
+/// One message by room and id.
+pub(super) fn find(conn: &Connection, room: &str, id: u64) -> rusqlite::Result<Option<NewMessage>> {
+    conn.prepare_cached(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE room = ?1 AND id = ?2"
+    ))?
+    .query_row(
+        params![room, id.min(i64::MAX as u64) as i64],
+        row_to_message,
+    )
+    .optional()
+}
+
 pub(super) fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<NewMessage> {
+    let reactions = match row.get::<_, Option<String>>(11)? {
+        Some(json) => serde_json::from_str(&json).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(11, rusqlite::types::Type::Text, e.into())
+        })?,
+        None => Vec::new(),
+    };
     Ok(NewMessage {
         room: row.get(0)?,
         id: row.get::<_, i64>(1)? as u64,
@@ -271,6 +374,11 @@ pub(super) fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<NewMes
         message: row.get(4)?,
         client_id: row.get(5)?,
         from: row.get(6)?,
+        reply_to: row.get::<_, Option<i64>>(7)?.map(|id| id as u64),
+        rev: row.get::<_, i64>(8)? as u64,
+        edited: row.get::<_, Option<i64>>(9)?.map(|ts| ts as u64),
+        deleted: row.get(10)?,
+        reactions,
     })
 }
 
@@ -299,6 +407,10 @@ mod tests {
         contract::ids_increase_by_one_per_room(&open("ids")).await;
         contract::a_retry_with_the_same_client_id_is_stored_once(&open("retry")).await;
         contract::recent_and_after_read_in_order(&open("read")).await;
+        contract::older_pages_reach_the_first_message(&open("older")).await;
+        let (feed, fed) = tokio::sync::mpsc::unbounded_channel();
+        let changes = SqliteStore::open(&temp_db("changes"), false, feed).unwrap();
+        contract::changes_follow_the_rules_and_are_numbered(&changes, fed).await;
         contract::names_are_remembered(&open("names")).await;
         contract::rooms_are_remembered(&open("rooms")).await;
         let (feed, fed) = tokio::sync::mpsc::unbounded_channel();
@@ -338,6 +450,111 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(next.message.id, 3);
+    }
+
+    /// A database the previous version wrote (`tests/fixtures/chat-v2.sqlite3`: schema
+    /// version 2, written by the release build of 2026-12-01 through socket.io-client: three
+    /// messages in general, one in rust, one direct, two named people) opens, keeps its
+    /// history and names, and takes edits, reactions and new messages.
+    #[tokio::test]
+    async fn a_database_from_the_previous_version_migrates_and_keeps_its_history() {
+        let path = temp_db("v2");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let fixture = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/chat-v2.sqlite3"
+        );
+        std::fs::copy(fixture, &path).unwrap();
+        let (feed, mut fed) = mpsc::unbounded_channel();
+        let store = SqliteStore::open(&path, false, feed).unwrap();
+        let general = store.recent("general", 10).await.unwrap();
+        let texts: Vec<&str> = general.iter().map(|m| m.message.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "first, from before the migration",
+                "second <b>still text</b>",
+                "reply from bravo"
+            ]
+        );
+        assert!(
+            general
+                .iter()
+                .all(|m| m.rev == 0 && m.reactions.is_empty() && !m.deleted)
+        );
+        assert_eq!(
+            store.recent("rust", 10).await.unwrap()[0].message,
+            "in rust"
+        );
+        let alpha = crate::server::people::user_key("fixture-token-alpha-0001");
+        assert!(store.name_of(&alpha).await.unwrap().is_some());
+        let author = general[0].from.clone();
+        assert!(store.knows(&author).await.unwrap());
+        // The same retry still resolves to the stored message.
+        let again = store
+            .append(Entry {
+                client_id: Some("fx1"),
+                ..contract::entry("general", &alpha, "first, from before the migration", None)
+            })
+            .await
+            .unwrap();
+        assert!(again.duplicate && again.message.id == 1);
+
+        let edited = store
+            .alter("general", 1, &author, Change::Edit("first, edited".into()))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(edited.rev, 1);
+        let next = store
+            .append(contract::entry("general", &alpha, "after", None))
+            .await
+            .unwrap();
+        assert_eq!((next.message.id, next.message.rev), (4, 2));
+        assert!(matches!(
+            fed.recv().await,
+            Some(super::super::Committed::Updated(_))
+        ));
+        drop(store);
+        let reopened = SqliteStore::open(&path, false, no_feed()).unwrap();
+        let version: i64 = reopened
+            .read(|conn| conn.query_row("PRAGMA user_version", [], |row| row.get(0)))
+            .await
+            .unwrap();
+        assert_eq!(version as usize, MIGRATIONS.len());
+        assert_eq!(
+            reopened.get("general", 1).await.unwrap().unwrap().message,
+            "first, edited"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_deleted_text_leaves_the_database_file() {
+        let path = temp_db("erase");
+        let store = SqliteStore::open(&path, false, no_feed()).unwrap();
+        let secret = "the launch code is 0000-unique-marker";
+        let stored = store
+            .append(contract::entry("general", "u1", secret, None))
+            .await
+            .unwrap();
+        store
+            .alter(
+                "general",
+                stored.message.id,
+                &stored.message.from,
+                Change::Delete,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        store.checkpoint().await.unwrap();
+        drop(store);
+        let mut bytes = std::fs::read(&path).unwrap();
+        if let Ok(wal) = std::fs::read(path.with_extension("sqlite3-wal")) {
+            bytes.extend(wal);
+        }
+        let found = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
+        assert!(!found, "the deleted text is still in the database file");
     }
 
     #[tokio::test]

@@ -7,9 +7,11 @@ use std::collections::HashMap;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{MESSAGE_COLUMNS, row_to_message};
+use super::{MESSAGE_COLUMNS, find, row_to_message};
 use crate::protocol::NewMessage;
-use crate::server::store::{Appended, Feed, StoreError, now_ms, unavailable};
+use crate::server::store::{
+    Altered, Appended, Change, Committed, Feed, Refusal, StoreError, apply, now_ms, unavailable,
+};
 
 /// Most writes taken into one transaction.
 const MAX_BATCH: usize = 512;
@@ -32,6 +34,13 @@ pub(super) enum Write {
         room: String,
         reply: oneshot::Sender<Result<bool, StoreError>>,
     },
+    Alter {
+        room: String,
+        id: u64,
+        by: String,
+        change: Change,
+        reply: oneshot::Sender<Result<Altered, StoreError>>,
+    },
     Checkpoint {
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
@@ -52,6 +61,8 @@ pub(super) struct OwnedEntry {
 enum Answer {
     Appended(oneshot::Sender<Result<Appended, StoreError>>, Appended),
     Added(oneshot::Sender<Result<bool, StoreError>>, bool),
+    /// A change's outcome, and whether it wrote anything (then it goes on the feed).
+    Altered(oneshot::Sender<Result<Altered, StoreError>>, Altered, bool),
     Done(oneshot::Sender<Result<(), StoreError>>),
 }
 
@@ -60,8 +71,9 @@ pub(super) fn write_loop(
     mut queue: mpsc::UnboundedReceiver<Write>,
     feed: Feed,
 ) {
-    // Next id per room, read from the table the first time a room is written.
-    let mut last_ids: HashMap<String, u64> = HashMap::new();
+    // Last id and change number per room, read from the table the first time a room is
+    // written.
+    let mut last_ids: HashMap<String, Tip> = HashMap::new();
     while let Some(first) = queue.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -76,7 +88,7 @@ pub(super) fn write_loop(
             for write in batch {
                 match write {
                     Write::Checkpoint { reply } => checkpoints.push(reply),
-                    write => answers.push(apply(&tx, &mut last_ids, write)?),
+                    write => answers.push(apply_write(&tx, &mut last_ids, write)?),
                 }
             }
             tx.commit()
@@ -92,13 +104,23 @@ pub(super) fn write_loop(
 }
 
 /// One write inside the batch's transaction; its answer waits for the commit.
-fn apply(
+fn apply_write(
     tx: &Transaction<'_>,
-    last_ids: &mut HashMap<String, u64>,
+    last_ids: &mut HashMap<String, Tip>,
     write: Write,
 ) -> rusqlite::Result<Answer> {
     Ok(match write {
         Write::Append { entry, reply } => Answer::Appended(reply, append(tx, last_ids, entry)?),
+        Write::Alter {
+            room,
+            id,
+            by,
+            change,
+            reply,
+        } => match alter(tx, last_ids, &room, id, &by, &change)? {
+            Ok((message, changed)) => Answer::Altered(reply, Ok(message), changed),
+            Err(refusal) => Answer::Altered(reply, Err(refusal), false),
+        },
         Write::Remember { user, name, reply } => {
             tx.execute(
                 "INSERT INTO users (user, name, created, public_id) VALUES (?1, ?2, ?3, ?4)
@@ -137,16 +159,21 @@ fn settle(
     committed: rusqlite::Result<()>,
     answers: Vec<Answer>,
     feed: &Feed,
-    last_ids: &mut HashMap<String, u64>,
+    last_ids: &mut HashMap<String, Tip>,
 ) {
     match committed {
         Ok(()) => {
-            // Committed: new messages go out in the order their ids were given.
+            // Committed: new messages and changes go out in the order their numbers were
+            // given.
             for answer in &answers {
-                if let Answer::Appended(_, stored) = answer
-                    && !stored.duplicate
-                {
-                    let _ = feed.send(stored.message.clone());
+                match answer {
+                    Answer::Appended(_, stored) if !stored.duplicate => {
+                        let _ = feed.send(Committed::New(stored.message.clone()));
+                    }
+                    Answer::Altered(_, Ok(message), true) => {
+                        let _ = feed.send(Committed::Updated(message.clone()));
+                    }
+                    _ => {}
                 }
             }
             // A caller that gave up waiting no longer needs its answer: ignore send errors.
@@ -154,6 +181,7 @@ fn settle(
                 match answer {
                     Answer::Appended(reply, stored) => drop(reply.send(Ok(stored))),
                     Answer::Added(reply, added) => drop(reply.send(Ok(added))),
+                    Answer::Altered(reply, altered, _) => drop(reply.send(Ok(altered))),
                     Answer::Done(reply) => drop(reply.send(Ok(()))),
                 }
             }
@@ -167,6 +195,7 @@ fn settle(
                 match answer {
                     Answer::Appended(reply, _) => drop(reply.send(Err(error.clone()))),
                     Answer::Added(reply, _) => drop(reply.send(Err(error.clone()))),
+                    Answer::Altered(reply, ..) => drop(reply.send(Err(error.clone()))),
                     Answer::Done(reply) => drop(reply.send(Err(error.clone()))),
                 }
             }
@@ -174,9 +203,77 @@ fn settle(
     }
 }
 
+/// A room's last id and last change number.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Tip {
+    id: u64,
+    rev: u64,
+}
+
+fn tip(
+    tx: &Transaction<'_>,
+    last_ids: &mut HashMap<String, Tip>,
+    room: &str,
+) -> rusqlite::Result<Tip> {
+    if let Some(tip) = last_ids.get(room) {
+        return Ok(*tip);
+    }
+    let (id, rev) = tx
+        .prepare_cached(
+            "SELECT COALESCE(MAX(id), 0), (SELECT COALESCE(MAX(rev), 0) FROM messages WHERE room = ?1)
+             FROM messages WHERE room = ?1",
+        )?
+        .query_row([room], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)))?;
+    let tip = Tip {
+        id: id as u64,
+        rev: rev as u64,
+    };
+    last_ids.insert(room.to_owned(), tip);
+    Ok(tip)
+}
+
+/// One change by [`apply`]'s rules: the message's new state and whether it changed.
+fn alter(
+    tx: &Transaction<'_>,
+    last_ids: &mut HashMap<String, Tip>,
+    room: &str,
+    id: u64,
+    by: &str,
+    change: &Change,
+) -> rusqlite::Result<Result<(NewMessage, bool), Refusal>> {
+    let Some(mut message) = find(tx, room, id)? else {
+        return Ok(Err(Refusal::NotFound));
+    };
+    match apply(&mut message, change, by) {
+        Err(refusal) => return Ok(Err(refusal)),
+        Ok(false) => return Ok(Ok((message, false))),
+        Ok(true) => {}
+    }
+    let mut tip = tip(tx, last_ids, room)?;
+    tip.rev += 1;
+    message.rev = tip.rev;
+    let reactions = (!message.reactions.is_empty())
+        .then(|| serde_json::to_string(&message.reactions).expect("reactions serialise"));
+    tx.prepare_cached(
+        "UPDATE messages SET text = ?3, rev = ?4, edited = ?5, deleted = ?6, reactions = ?7
+         WHERE room = ?1 AND id = ?2",
+    )?
+    .execute(params![
+        room,
+        id as i64,
+        message.message,
+        message.rev as i64,
+        message.edited.map(|ts| ts as i64),
+        message.deleted,
+        reactions,
+    ])?;
+    last_ids.insert(room.to_owned(), tip);
+    Ok(Ok((message, true)))
+}
+
 fn append(
     tx: &Transaction<'_>,
-    last_ids: &mut HashMap<String, u64>,
+    last_ids: &mut HashMap<String, Tip>,
     entry: OwnedEntry,
 ) -> rusqlite::Result<Appended> {
     let OwnedEntry {
@@ -197,16 +294,14 @@ fn append(
             });
         }
     }
-    let last = match last_ids.get(&message.room) {
-        Some(last) => *last,
-        None => tx
-            .prepare_cached("SELECT COALESCE(MAX(id), 0) FROM messages WHERE room = ?1")?
-            .query_row([&message.room], |row| row.get::<_, i64>(0))? as u64,
-    };
-    message.id = last + 1;
+    let mut tip = tip(tx, last_ids, &message.room)?;
+    tip.id += 1;
+    tip.rev += 1;
+    message.id = tip.id;
+    message.rev = tip.rev;
     tx.prepare_cached(
-        "INSERT INTO messages (room, id, ts, author, sender, text, client_id, sender_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO messages (room, id, ts, author, sender, text, client_id, sender_id, reply_to, rev)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         message.room,
@@ -217,8 +312,10 @@ fn append(
         message.message,
         message.client_id,
         message.from,
+        message.reply_to.map(|id| id as i64),
+        message.rev as i64,
     ])?;
-    last_ids.insert(message.room.clone(), message.id);
+    last_ids.insert(message.room.clone(), tip);
     Ok(Appended {
         message,
         duplicate: false,
