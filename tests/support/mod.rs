@@ -228,6 +228,11 @@ pub struct Client {
     next_request: u64,
     /// Resync position per room other than `general` (which `cursor` follows).
     pub cursors: BTreeMap<String, Cursor>,
+    /// `messageUpdated` events, in arrival order.
+    pub updates: Vec<NewMessage>,
+    /// Per room, the highest change number received (live or history): what a returning
+    /// client says it has seen.
+    pub changes: BTreeMap<String, u64>,
 }
 
 impl Client {
@@ -306,6 +311,8 @@ impl Client {
             next_client_id: 0,
             next_request: 1_000_000,
             cursors: BTreeMap::new(),
+            updates: Vec::new(),
+            changes: BTreeMap::new(),
         }
     }
 
@@ -317,6 +324,7 @@ impl Client {
         };
         auth.last_seen
             .insert(DEFAULT_ROOM.into(), self.last_contiguous());
+        auth.changes = self.changes.clone();
         let fresh = Client::open(addr, self.token.clone(), auth).await;
         self.ws = fresh.ws;
         self.session = fresh.session;
@@ -369,7 +377,18 @@ impl Client {
                 self.update_peers_seen += 1;
                 self.peers = p.0;
             }
+            Action::Event(ServerEvent::MessageUpdated(u)) => {
+                let m = u.0;
+                self.saw_change(&m);
+                if m.room == DEFAULT_ROOM
+                    && self.view.get(&m.id).is_none_or(|held| held.rev < m.rev)
+                {
+                    self.view.insert(m.id, m.clone());
+                }
+                self.updates.push(m);
+            }
             Action::Event(ServerEvent::NewMessage(m)) => {
+                self.saw_change(&m);
                 let room = m.room.clone();
                 let gap = self.cursor_of(&room).on_message(m.id);
                 if room == DEFAULT_ROOM {
@@ -386,8 +405,9 @@ impl Client {
                 let gap = self
                     .cursor_of(&room)
                     .on_history(h.after, h.messages.iter().map(|m| m.id));
-                if room == DEFAULT_ROOM {
-                    for m in &h.messages {
+                for m in &h.messages {
+                    self.saw_change(m);
+                    if room == DEFAULT_ROOM {
                         self.view.insert(m.id, m.clone());
                     }
                 }
@@ -417,6 +437,19 @@ impl Client {
             }
             Action::Closed => self.closed = true,
         }
+    }
+
+    fn saw_change(&mut self, m: &NewMessage) {
+        let seen = self.changes.entry(m.room.clone()).or_default();
+        *seen = (*seen).max(m.rev);
+    }
+
+    /// The newest `messageUpdated` received about message `id` of `room`.
+    pub fn update_of(&self, room: &str, id: u64) -> Option<&NewMessage> {
+        self.updates
+            .iter()
+            .rev()
+            .find(|m| m.room == room && m.id == id)
     }
 
     fn cursor_of(&mut self, room: &str) -> &mut Cursor {
