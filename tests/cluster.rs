@@ -346,3 +346,168 @@ async fn json_logs_are_one_object_per_line() {
             .contains("listening on")
     );
 }
+
+/// Edits, deletions, reactions and older pages work the same across nodes: a change made on
+/// one node reaches the others' clients live, concurrent reactions from two nodes on one
+/// message both count, and a client that was away comes back to a third node and is told
+/// what changed.
+#[tokio::test]
+async fn message_changes_cross_nodes_and_reach_a_client_returning_elsewhere() {
+    use chat::protocol::{Delete, Edit, Older, React};
+    let redis = Redis::start().await;
+    let dir = temp_dir("changes");
+    let nodes = [
+        start_node(&redis, &dir, TTL_MS).await,
+        start_node(&redis, &dir, TTL_MS).await,
+        start_node(&redis, &dir, TTL_MS).await,
+    ];
+    let mut ann = Client::connect_as(nodes[0].addr, Some(&token("ann"))).await;
+    let mut bob = Client::connect_as(nodes[1].addr, Some(&token("bob"))).await;
+    let mut cat = Client::connect_as(nodes[2].addr, Some(&token("cat"))).await;
+    let mut posted = Vec::new();
+    for i in 1..=60 {
+        posted.push(ann.say(&format!("m{i}")).await.unwrap());
+    }
+    bob.until(|c| c.view.len() == 60).await;
+    cat.until(|c| c.view.len() == 60).await;
+
+    // Older pages from another node than the one that stored them.
+    let page = bob
+        .request(Older {
+            room: "general".into(),
+            before: 11,
+            limit: Some(10),
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.messages.len(), 10);
+    assert_eq!(page.messages[0].message, "m1");
+    assert!(!page.more);
+
+    ann.request(Edit {
+        room: "general".into(),
+        id: posted[0],
+        text: "m1, edited on node 0".into(),
+    })
+    .await
+    .unwrap();
+    bob.until(|c| c.view[&1].message == "m1, edited on node 0")
+        .await;
+    let theirs = bob
+        .request(Delete {
+            room: "general".into(),
+            id: posted[0],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(theirs.code, chat::protocol::ErrorCode::NotAllowed);
+
+    // Two people on two nodes react to one message at the same moment: both count.
+    let react = |emoji: &str| React {
+        room: "general".into(),
+        id: posted[1],
+        emoji: emoji.into(),
+    };
+    let (b, c) = tokio::join!(bob.request(react("🔥")), cat.request(react("🔥")));
+    b.unwrap();
+    c.unwrap();
+    for c in [&mut ann, &mut cat] {
+        c.until(|c| {
+            c.view[&2]
+                .reactions
+                .first()
+                .is_some_and(|r| r.ids.len() == 2)
+        })
+        .await;
+    }
+
+    // Cat leaves; changes happen on nodes 0 and 1; Cat comes back on node 0.
+    cat.close().await;
+    let seen = cat.updates.len();
+    ann.request(Delete {
+        room: "general".into(),
+        id: posted[2],
+    })
+    .await
+    .unwrap();
+    bob.request(react("🔥")).await.unwrap();
+    cat.reconnect(nodes[0].addr).await;
+    let cat_id = cat.id.clone();
+    cat.until(|c| {
+        c.view[&3].deleted
+            && c.view[&2]
+                .reactions
+                .first()
+                .is_some_and(|r| r.ids == [cat_id.clone()])
+    })
+    .await;
+    assert!(cat.view[&3].message.is_empty());
+    assert_eq!(cat.view[&1].message, "m1, edited on node 0");
+    let caught_up: Vec<u64> = cat.updates[seen..].iter().map(|m| m.id).collect();
+    assert_eq!(
+        caught_up,
+        [3, 2],
+        "what changed while away, each once, in change order"
+    );
+}
+
+/// History lives in Redis in cluster mode, so an acked message must survive Redis itself
+/// being killed: Redis writes its append-only file before it answers (so before the node
+/// acks), and the page cache keeps it across a killed process. Sends keep coming while Redis
+/// is killed with SIGKILL; after it restarts, every acked message and acked edit is there.
+#[tokio::test]
+async fn acked_messages_and_edits_survive_kill_9_of_redis() {
+    use chat::protocol::{Edit, Older};
+    let mut redis = Redis::start().await;
+    let dir = temp_dir("redis-kill");
+    let node = start_node(&redis, &dir, TTL_MS).await;
+    let mut ann = Client::connect_as(node.addr, Some(&token("ann"))).await;
+    let mut acked = Vec::new();
+    for i in 0..40 {
+        acked.push((
+            ann.say(&format!("before {i}")).await.unwrap(),
+            format!("before {i}"),
+        ));
+    }
+    ann.request(Edit {
+        room: "general".into(),
+        id: acked[0].0,
+        text: "before 0, edited".into(),
+    })
+    .await
+    .unwrap();
+    acked[0].1 = "before 0, edited".into();
+    redis.kill_9();
+    // While Redis is down, sends are refused (never acked), not lost quietly.
+    let refused = ann.say("while down").await.unwrap_err();
+    assert_eq!(refused.code, chat::protocol::ErrorCode::Unavailable);
+    redis.restart().await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let after = loop {
+        match ann.say("after").await {
+            Ok(id) => break id,
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Err(e) => panic!("no send works after Redis restarted: {e:?}"),
+        }
+    };
+    assert_eq!(after, 41, "the ids went on from the last acked one");
+    let page = ann
+        .request(Older {
+            room: "general".into(),
+            before: after,
+            limit: Some(100),
+        })
+        .await
+        .unwrap();
+    let stored: Vec<(u64, String)> = page
+        .messages
+        .into_iter()
+        .map(|m| (m.id, m.message))
+        .collect();
+    assert_eq!(
+        stored, acked,
+        "every acked message and edit survived kill -9 of Redis"
+    );
+}

@@ -238,7 +238,8 @@ async fn edits_deletions_replies_and_reactions_reach_everyone_live() {
         assert_eq!(gone.code, ErrorCode::Deleted);
         // Whoever connects now gets the current state in history.
         let mut late = Client::connect(addr).await;
-        late.until(|c| c.history.iter().any(|m| m.id == answered.id)).await;
+        late.until(|c| c.history.iter().any(|m| m.id == answered.id))
+            .await;
         let history: Vec<&NewMessage> = late.history.iter().filter(|m| m.id == first).collect();
         assert!(history[0].deleted && history[0].message.is_empty());
         let reacted = late.history.iter().find(|m| m.id == second).unwrap();

@@ -638,6 +638,14 @@ impl Redis {
         }
     }
 
+    /// SIGKILL: Redis gets no chance to write anything more.
+    pub fn kill_9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("kill -9 redis");
+            child.wait().expect("redis exits");
+        }
+    }
+
     /// SIGTERM (Redis writes its AOF and exits), then waits for it to be gone.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
