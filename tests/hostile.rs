@@ -213,6 +213,46 @@ fn abuses() -> Vec<Abuse> {
                 ]
             },
         },
+        Abuse {
+            name: "changing others' messages",
+            join: true,
+            frames: |i| {
+                let id = i % 50 + 1;
+                vec![
+                    text(format!(
+                        r#"42["edit",{{"room":"general","id":{id},"text":"pwned"}}]"#
+                    )),
+                    text(format!(r#"42["delete",{{"room":"general","id":{id}}}]"#)),
+                ]
+            },
+        },
+        Abuse {
+            name: "bad lifecycle requests",
+            join: true,
+            frames: |i| {
+                vec![
+                    text(format!(
+                        r#"42["react",{{"room":"general","id":{i},"emoji":"<img src=x onerror=alert(1)>"}}]"#
+                    )),
+                    text(
+                        r#"42["older",{"room":"general","before":18446744073709551615,"limit":100000}]"#,
+                    ),
+                    text(format!(
+                        r#"42["message",{{"text":"r{i}","replyTo":999999999}}]"#
+                    )),
+                    text(r#"42["edit",{"room":"general","id":"1","text":7}]"#),
+                ]
+            },
+        },
+        Abuse {
+            name: "older-page flood",
+            join: true,
+            frames: |_| {
+                (0..40)
+                    .map(|_| text(r#"42["older",{"room":"general","before":1000000,"limit":100}]"#))
+                    .collect()
+            },
+        },
     ]
 }
 
@@ -355,6 +395,15 @@ async fn honest_people_lose_nothing_while_others_send_garbage() {
                 got == expected
             })
             .await;
+    }
+    for client in &clients {
+        for m in client.view.values() {
+            assert!(
+                !m.deleted && m.edited.is_none(),
+                "message {} was changed by someone else: {m:?}",
+                m.id
+            );
+        }
     }
     assert_eq!(panics.load(Ordering::SeqCst), 0, "the server panicked");
     assert!(sent.len() >= 16, "{} kinds", sent.len());
