@@ -12,6 +12,11 @@
 //!         N clients connect at once; measures until every client's last `update-peers` lists
 //!         exactly the N names the server gave out.
 //!
+//!     loadgen history <url> <messages> <pages>
+//!         (ours only) one client fills a fresh room with <messages> messages, then asks for
+//!         <pages> pages of older history (`older`, 50 each) before random ids, one at a time;
+//!         measures each page's round trip.
+//!
 //! <urls> is one `http://host:port`, or several separated by commas: clients are spread over
 //! them in turn (several nodes of one chat).
 //!
@@ -34,7 +39,8 @@ struct Totals {
 
 const USAGE: &str = "usage: loadgen broadcast <urls> <clients> <senders> <msgs/s> <seconds>
        loadgen idle <urls> <clients> <seconds>
-       loadgen storm <urls> <clients> <timeout seconds>";
+       loadgen storm <urls> <clients> <timeout seconds>
+       loadgen history <url> <messages> <pages>";
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -57,6 +63,7 @@ async fn main() {
         (Some("broadcast"), 7) => broadcast(&urls, parse(3), parse(4), parse(5), parse(6)).await,
         (Some("idle"), 5) => idle(&urls, parse(3), parse(4)).await,
         (Some("storm"), 5) => storm(&urls, parse(3), parse(4)).await,
+        (Some("history"), 5) => history(&urls[0], parse(3), parse(4)).await,
         _ => {
             eprintln!("{USAGE}");
             std::process::exit(2);
@@ -354,6 +361,66 @@ async fn broadcast(urls: &[String], clients: u64, senders: u64, rate: u64, secon
     );
 }
 
+/// Fills a room, then times older-history pages before random ids (see the usage).
+async fn history(url: &str, messages: u64, pages: u64) {
+    let mut raw = Raw::connect(url).await.unwrap_or_else(|e| {
+        eprintln!("could not connect: {e}");
+        std::process::exit(1)
+    });
+    let room = format!("history-{}", std::process::id());
+    raw.send(format!("421[\"join\",{{\"room\":\"{room}\"}}]").as_bytes())
+        .await
+        .expect("join sent");
+    raw.wait_for(b"431[").await.expect("joined");
+    // Seeding: a window of acks in flight, as a fast bot would.
+    let seeding = Instant::now();
+    let (mut sent, mut acked) = (0u64, 0u64);
+    while acked < messages {
+        while sent < messages && sent - acked < 32 {
+            sent += 1;
+            let frame = format!(
+                "42{}[\"message\",{{\"text\":\"history message {sent}\",\"room\":\"{room}\"}}]",
+                sent + 10
+            );
+            raw.send(frame.as_bytes()).await.expect("message sent");
+        }
+        acked += raw.count_acks().await;
+    }
+    let seeded_in = seeding.elapsed();
+    // Pages before ids spread over the whole room, from a fixed seed so runs compare.
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut latencies = Vec::with_capacity(pages as usize);
+    for n in 0..pages {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let before = 2 + state % messages;
+        let ack = messages + 100 + n;
+        let frame = format!(
+            "42{ack}[\"older\",{{\"room\":\"{room}\",\"before\":{before},\"limit\":50}}]"
+        );
+        let asked = Instant::now();
+        raw.send(frame.as_bytes()).await.expect("older sent");
+        raw.wait_for(format!("43{ack}[{{\"ok\":true").as_bytes())
+            .await
+            .expect("a page");
+        latencies.push(asked.elapsed().as_micros() as u32);
+    }
+    latencies.sort_unstable();
+    let pct = |p: f64| {
+        let i = ((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1));
+        f64::from(latencies.get(i).copied().unwrap_or(0)) / 1000.0
+    };
+    println!(
+        "{{\"messages\":{messages},\"pages\":{pages},\"seeded_ms\":{},\"p50_ms\":{:.2},\
+         \"p99_ms\":{:.2},\"max_ms\":{:.2}}}",
+        seeded_in.as_millis(),
+        pct(0.50),
+        pct(0.99),
+        pct(1.0),
+    );
+}
+
 /// CPU time (user + system) of this process so far, from /proc.
 fn own_cpu_ms() -> u64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
@@ -429,6 +496,31 @@ impl Raw {
                 return Err(std::io::Error::other("closed"));
             }
         }
+    }
+
+    /// Reads once and counts the acks (`43…`) that arrived, answering heartbeats; panics on a
+    /// refused one (a benchmark that silently measured refusals would lie).
+    async fn count_acks(&mut self) -> u64 {
+        let mut acks = 0;
+        let mut ping = false;
+        while let Some(text) = self.next_text() {
+            ping |= text.as_ref() == b"2";
+            if text.starts_with(b"43") {
+                assert!(
+                    text.windows(9).any(|w| w == b"\"ok\":true"),
+                    "refused: {}",
+                    String::from_utf8_lossy(&text)
+                );
+                acks += 1;
+            }
+        }
+        if ping {
+            self.send(b"3").await.expect("pong");
+        }
+        if acks == 0 {
+            assert!(self.read().await.expect("reads"), "closed while seeding");
+        }
+        acks
     }
 
     /// Reads until the server closes, answering its heartbeats and nothing else.

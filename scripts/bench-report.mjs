@@ -85,6 +85,12 @@ const twoRows = [];
   twoRows.push(`| Join storm, 2 000 clients over 2 nodes, s | ${Number.isFinite(stormS(st)) ? fmt(stormS(st), 2) : `not within 60 s (${st?.correct_lists} right)`} | ${fmt(stormS(one("ours", "storm")), 2)} |`);
 }
 
+const history = ["ours", "two-nodes"].map((server) => {
+  const h = one(server, "history");
+  const store = server === "ours" ? "SQLite (one node)" : "Redis (two nodes)";
+  return `| ${store} | ${int(h?.messages)} | ${int(h?.pages)} | ${fmt(h?.p50_ms, 2)} | ${fmt(h?.p99_ms, 2)} | ${fmt(h?.max_ms, 2)} | ${int(h?.seeded_ms)} |`;
+});
+
 const detail = runs
   .filter((r) => r.scenario.startsWith("throughput"))
   .map(
@@ -119,6 +125,16 @@ path costs on the same hardware (not a scale-out figure).
 | figure | two nodes | one node |
 |---|---|---|
 ${twoRows.join("\n")}
+
+## Older history
+
+One client fills a fresh room with 100 000 messages (32 acks in flight), then asks for pages of
+50 older messages (\`older\`) before ids spread over the whole room, one at a time; each page's
+round trip over the WebSocket, server on core 0.
+
+| store | messages in the room | pages | p50 ms | p99 ms | max ms | seeding took, ms |
+|---|---|---|---|---|---|---|
+${history.join("\n")}
 
 ## Every broadcast run
 

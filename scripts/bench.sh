@@ -98,6 +98,11 @@ idle() {
   record "$server" "idle" "${out%\}},\"rss_before_kib\":$before,\"rss_after_kib\":$after}"
 }
 
+# history <server> <url>: older-history pages in a room of 100 000 messages.
+history() {
+  record "$1" history "$(taskset -c 1 "$LOADGEN" history "$2" 100000 1000)"
+}
+
 # storm <server> <urls> <clients> <pids...>
 storm() {
   local server=$1 urls=$2 clients=$3
@@ -127,6 +132,11 @@ for server in ours node; do
   if [ $server = ours ]; then start_ours; else start_node 0; fi
   storm $server $url 2000 $pid
   stop $pid
+  if [ $server = ours ]; then
+    start_ours
+    history ours $url
+    stop $pid
+  fi
 done
 
 # Two of our nodes on one Redis, all on core 0 like the single server (so this shows what the
@@ -154,6 +164,9 @@ broadcast two-nodes throughput1000 $two 1000 50 100 4 "${pids[@]}"
 stop "${pids[@]:1}"
 start_two
 storm two-nodes $two 2000 "${pids[@]}"
+stop "${pids[@]:1}"
+start_two
+history two-nodes "http://127.0.0.1:$NODE_A_PORT"
 stop "${pids[@]}"
 
 # First load: bytes as served with brotli (what browsers get over HTTPS), and in Chromium.
