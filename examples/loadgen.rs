@@ -396,9 +396,8 @@ async fn history(url: &str, messages: u64, pages: u64) {
         state ^= state << 17;
         let before = 2 + state % messages;
         let ack = messages + 100 + n;
-        let frame = format!(
-            "42{ack}[\"older\",{{\"room\":\"{room}\",\"before\":{before},\"limit\":50}}]"
-        );
+        let frame =
+            format!("42{ack}[\"older\",{{\"room\":\"{room}\",\"before\":{before},\"limit\":50}}]");
         let asked = Instant::now();
         raw.send(frame.as_bytes()).await.expect("older sent");
         raw.wait_for(format!("43{ack}[{{\"ok\":true").as_bytes())
