@@ -23,27 +23,28 @@ const require = createRequire(import.meta.url);
 const client = require("socket.io-client");
 const EXAMPLE_TIMEOUT_MS = 10_000;
 
-/** The ```js example blocks of PROTOCOL.md, each named after its section and first comment. */
+/** The ```js example blocks of PROTOCOL.md, each named after its section, its first comment
+ * and its line. */
 function examples() {
-  const text = fs.readFileSync(path.join(repo, "PROTOCOL.md"), "utf8");
+  const lines = fs.readFileSync(path.join(repo, "PROTOCOL.md"), "utf8").split("\n");
   const found = [];
   let heading = "";
   let block = null;
-  for (const line of text.split("\n")) {
+  lines.forEach((line, at) => {
     if (block) {
       if (line.startsWith("```")) {
-        const comment = block.lines.find((l) => l.startsWith("// "));
-        found.push({ name: `${heading}: ${comment?.slice(3) ?? `example ${found.length + 1}`}`, code: block.lines.join("\n") });
+        const comment = block.lines.find((l) => l.startsWith("// "))?.slice(3) ?? "example";
+        found.push({ name: `${heading}: ${comment} (PROTOCOL.md:${block.line})`, code: block.lines.join("\n") });
         block = null;
       } else {
         block.lines.push(line);
       }
     } else if (line === "```js example") {
-      block = { lines: [] };
+      block = { line: at + 1, lines: [] };
     } else if (/^#{2,4} /.test(line)) {
       heading = line.replace(/^#+ /, "");
     }
-  }
+  });
   return found;
 }
 
@@ -99,7 +100,9 @@ after(async () => {
   await exited;
 });
 
-for (const { name, code } of examples()) {
+const all = examples();
+if (all.length === 0) test("PROTOCOL.md has ```js example blocks", () => assert.fail("none found"));
+for (const { name, code } of all) {
   test(name, { timeout: EXAMPLE_TIMEOUT_MS + 2_000 }, async () => {
     const sockets = [];
     const io = (...args) => {
@@ -108,7 +111,7 @@ for (const { name, code } of examples()) {
       return socket;
     };
     const emitAck = (socket, event, payload) => socket.timeout(5_000).emitWithAck(event, payload);
-    const requireHere = (id) => (id === "socket.io-client" ? { ...client, io, default: io } : require(id));
+    const requireHere = (id) => (id === "socket.io-client" ? { ...client, io, connect: io, default: io } : require(id));
     // The block lets the example declare its own `io` and `assert`, as a standalone script would.
     const run = new (async () => {}).constructor("url", "io", "assert", "emitAck", "require", `{\n${code}\n}`);
     let timer;

@@ -356,3 +356,65 @@ async fn bad_lifecycle_payloads_are_refused_and_change_nothing() {
     assert_eq!(kept.message, "stays as it is");
     assert!(kept.reactions.is_empty() && kept.edited.is_none() && kept.rev == 1);
 }
+
+/// Catching up is bounded: a resync over a room of long messages comes in `history` events of
+/// at most about 32 KiB, stops after about 512 KiB (plus the event that crossed it) saying `more`, and the next resync goes on
+/// from there to the end. (Before, one resync queued up to 25 events of 200 messages each,
+/// some 20 MB for a room of long messages, and a few requests pinned that many times over.)
+#[tokio::test]
+async fn a_catch_up_comes_in_bounded_events_and_says_when_there_is_more() {
+    let addr = start_server_with(|c| c.chat.history_len = 10_000).await;
+    let mut ann = Client::connect(addr).await;
+    ann.join("long").await.unwrap();
+    // 600 messages of 1 000 three-byte characters: about 1.8 MB.
+    let text = "€".repeat(1000);
+    for _ in 0..600 {
+        ann.say_in("long", &text).await.unwrap();
+    }
+    let mut bob = Client::connect(addr).await;
+    bob.join("long").await.unwrap();
+    let mut after = 0;
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        let seen = bob.history_events.len();
+        bob.request(chat::protocol::Resync {
+            room: "long".into(),
+            after,
+            changes: None,
+        })
+        .await
+        .unwrap();
+        bob.until(|c| {
+            c.history_events[seen..]
+                .iter()
+                .any(|h| h.room == "long" && (h.more || h.latest == 600))
+        })
+        .await;
+        let events: Vec<_> = bob.history_events[seen..]
+            .iter()
+            .filter(|h| h.room == "long")
+            .cloned()
+            .collect();
+        let bytes: usize = events
+            .iter()
+            .map(|h| serde_json::to_string(h).unwrap().len())
+            .sum();
+        for h in &events {
+            let size = serde_json::to_string(h).unwrap().len();
+            assert!(size <= 36 * 1024, "a history event of {size} bytes");
+        }
+        assert!(bytes <= 704 * 1024, "one catch-up sent {bytes} bytes");
+        let last = events.last().unwrap();
+        after = last.latest;
+        if !last.more {
+            break;
+        }
+        assert!(rounds < 10, "the catch-up never ends");
+    }
+    assert_eq!(after, 600);
+    assert!(
+        rounds >= 3,
+        "1.8 MB cannot come in fewer than 3 bounded catch-ups ({rounds})"
+    );
+}

@@ -342,6 +342,7 @@ mod fixtures {
             messages,
             after,
             latest,
+            more: false,
         })
     }
 

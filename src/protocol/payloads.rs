@@ -391,6 +391,10 @@ pub struct History {
     pub after: u64,
     #[serde(default)]
     pub latest: u64,
+    /// The catch-up stopped at its size limit: there is more after `latest` (ask with
+    /// `resync {room, after: latest}`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub more: bool,
 }
 
 /// What went wrong, in a form both a program and a person can read.

@@ -228,6 +228,8 @@ pub struct Client {
     next_request: u64,
     /// Resync position per room other than `general` (which `cursor` follows).
     pub cursors: BTreeMap<String, Cursor>,
+    /// `history` events as they came (without their messages' effect on `view`).
+    pub history_events: Vec<chat::protocol::History>,
     /// `messageUpdated` events, in arrival order.
     pub updates: Vec<NewMessage>,
     /// Per room, the highest change number received (live or history): what a returning
@@ -311,6 +313,7 @@ impl Client {
             next_client_id: 0,
             next_request: 1_000_000,
             cursors: BTreeMap::new(),
+            history_events: Vec::new(),
             updates: Vec::new(),
             changes: BTreeMap::new(),
         }
@@ -401,6 +404,7 @@ impl Client {
                 }
             }
             Action::Event(ServerEvent::History(h)) => {
+                self.history_events.push(h.clone());
                 let room = h.room.clone();
                 let gap = self
                     .cursor_of(&room)

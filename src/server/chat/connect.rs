@@ -59,6 +59,7 @@ pub(super) async fn admit<A: Adapter>(
     });
     let limit = ConnectionLimit::new(&chat.0.config);
     s.extensions.insert(Limit(Arc::new(limit)));
+    s.extensions.insert(super::catch_up::CatchUpTurn::default());
     s.on(SendMessage::NAME, handlers::on_message::<A>);
     s.on(Resync::NAME, handlers::on_resync::<A>);
     s.on(JoinRoom::NAME, handlers::on_join::<A>);

@@ -1,6 +1,6 @@
-//! Getting messages to people: the fan-out of committed messages in id order, history pages
-//! (recent on connect, everything after an id on resync), and the emit/broadcast helpers
-//! every other part sends with (failures logged and counted, never ignored).
+//! Getting messages to people: the fan-out of committed messages and changes in commit order,
+//! and the emit/broadcast helpers every other part sends with (failures logged and counted,
+//! never ignored). Catching one client up is `catch_up.rs`.
 
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::SocketRef;
@@ -10,13 +10,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use super::super::metrics::Metrics;
 use super::super::store::Committed;
 use super::{Chat, user_room};
-use crate::protocol::{Conversation, History, MessageUpdated, NewMessage, WireEvent};
-
-/// Messages per `history` event, and how many events one request may take.
-const HISTORY_BATCH: usize = 200;
-const HISTORY_BATCHES_PER_REQUEST: usize = 25;
-/// Changed messages one resync sends at most (as `messageUpdated` events).
-const CHANGES_PER_REQUEST: usize = 2000;
+use crate::protocol::{Conversation, MessageUpdated, NewMessage, WireEvent};
 
 impl Chat {
     /// Delivers every new message (`newMessage`) and every change (`messageUpdated`) to this
@@ -55,107 +49,6 @@ impl Chat {
                     self.touch(&message.room);
                 }
             }
-        }
-    }
-
-    /// Sends `room`'s messages after `after` (or the most recent ones when `after` is None) as
-    /// `history` events, in batches, oldest first; then, when the client says which change it
-    /// saw last, the messages up to `after` changed since, as `messageUpdated` events.
-    pub(super) async fn send_history<A: Adapter>(
-        &self,
-        s: &SocketRef<A>,
-        room: &str,
-        after: Option<u64>,
-        changes: Option<u64>,
-    ) {
-        match after {
-            None => self.send_recent(s, room).await,
-            Some(after) => {
-                self.send_after(s, room, after).await;
-                if let Some(since) = changes {
-                    self.send_changes(s, room, since, after).await;
-                }
-            }
-        }
-    }
-
-    /// Sends the messages up to `up_to` whose change number is above `since`, in change
-    /// order: what a returning client missed about the messages it holds.
-    async fn send_changes<A: Adapter>(
-        &self,
-        s: &SocketRef<A>,
-        room: &str,
-        mut since: u64,
-        up_to: u64,
-    ) {
-        let mut sent = 0;
-        while sent < CHANGES_PER_REQUEST {
-            let changed = match self.0.log.changed(room, since, up_to, HISTORY_BATCH).await {
-                Ok(changed) => changed,
-                Err(e) => {
-                    tracing::error!(sid = %s.id, error = %e, "changes not loaded");
-                    return;
-                }
-            };
-            let full = changed.len() == HISTORY_BATCH;
-            for message in changed {
-                since = since.max(message.rev);
-                sent += 1;
-                if let Err(e) = s.emit(MessageUpdated::NAME, &MessageUpdated(message)) {
-                    tracing::warn!(sid = %s.id, error = %e, "changes cut short");
-                    return;
-                }
-            }
-            if !full {
-                return;
-            }
-        }
-    }
-
-    async fn send_recent<A: Adapter>(&self, s: &SocketRef<A>, room: &str) {
-        let limit = self.0.config.history_on_connect;
-        match self.0.log.recent(room, limit).await {
-            Ok(messages) => {
-                let latest = messages.last().map_or(0, |m| m.id);
-                let first = messages.first().map_or(0, |m| m.id.saturating_sub(1));
-                let history = History {
-                    room: room.to_owned(),
-                    messages,
-                    after: first,
-                    latest,
-                };
-                emit(s, &history);
-            }
-            Err(e) => tracing::error!(sid = %s.id, error = %e, "history not loaded"),
-        }
-    }
-
-    async fn send_after<A: Adapter>(&self, s: &SocketRef<A>, room: &str, mut after: u64) {
-        for _ in 0..HISTORY_BATCHES_PER_REQUEST {
-            let messages = match self.0.log.after(room, after, HISTORY_BATCH).await {
-                Ok(messages) => messages,
-                Err(e) => {
-                    tracing::error!(sid = %s.id, error = %e, "history not loaded");
-                    return;
-                }
-            };
-            let full = messages.len() == HISTORY_BATCH;
-            let latest = messages.last().map_or(after, |m| m.id);
-            let history = History {
-                room: room.to_owned(),
-                messages,
-                after,
-                latest,
-            };
-            if let Err(e) = s.emit(History::NAME, &history) {
-                // Its queue is full: the client will notice the gap and ask again.
-                tracing::warn!(sid = %s.id, error = %e, "resync cut short");
-                return;
-            }
-            if !full {
-                return;
-            }
-            after = latest;
         }
     }
 }

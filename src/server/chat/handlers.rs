@@ -56,7 +56,7 @@ pub(super) async fn on_join<A: Adapter>(
 ) {
     let Some(reply) = reply.admit() else { return };
     let Ok(request) = request else {
-        return reply.refuse(bad_payload("`join` takes {room, after?}."));
+        return reply.refuse(bad_payload("`join` takes {room, after?, changes?}."));
     };
     if is_direct_key(&request.room) {
         // A direct-message conversation: only its two people may open it.
@@ -136,7 +136,7 @@ pub(super) async fn on_message<A: Adapter>(
         Err(e) => {
             tracing::debug!(sid = %s.id, error = %e, "message with a bad payload");
             return reply.refuse(bad_payload(
-                "`message` takes a string, or an object {text, clientId, room, to}.",
+                "`message` takes a string, or an object {text, clientId, room, to, replyTo}.",
             ));
         }
     };
@@ -236,7 +236,7 @@ pub(super) async fn on_resync<A: Adapter>(
 ) {
     let Some(reply) = reply.admit() else { return };
     let Ok(request) = request else {
-        return reply.refuse(bad_payload("`resync` takes {room, after}."));
+        return reply.refuse(bad_payload("`resync` takes {room, after, changes?}."));
     };
     if !may_read(&s, &member, &request.room) {
         return reply.refuse(not_yours(&request.room));

@@ -15,11 +15,13 @@
 //! | `rooms.rs` | the list of public rooms, cached from the directory |
 //! | `notices.rs` | joined/left notices, their grace period and summaries |
 //! | `peer_sync.rs` | keeping every client's member lists true, paced |
-//! | `delivery.rs` | fan-out of committed messages, history pages, emit/broadcast helpers |
+//! | `delivery.rs` | fan-out of committed messages and changes, emit/broadcast helpers |
+//! | `catch_up.rs` | one client's history and missed changes, bounded in bytes, one at a time |
 //!
 //! Nothing a client sends is dropped silently: every refusal is answered (ack when the client
 //! asked for one, a `chat-error` event otherwise) and logged.
 
+mod catch_up;
 mod connect;
 mod delivery;
 mod handlers;
