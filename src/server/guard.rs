@@ -162,9 +162,11 @@ pub fn peer_ip(extensions: &axum::http::Extensions) -> Option<IpAddr> {
 }
 
 /// In front of everything: checks `/socket.io` requests (Origin, per-IP limits on new
-/// sessions) and adds security headers to every other response.
+/// sessions) and adds security headers to every other response. The client bundles under
+/// `/socket.io/` are static files: any page may load them, and they open no session.
 pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> Response {
-    if !request.uri().path().starts_with("/socket.io") {
+    let path = request.uri().path();
+    if !path.starts_with("/socket.io") || super::client_bundle::serves(path) {
         let mut response = next.run(request).await;
         super::headers::add_security_headers(response.headers_mut());
         return response;
