@@ -1,6 +1,7 @@
 //! The stock `socket.io-client` bundles at `/socket.io/…`, as the Node server serves them:
 //! the very files npm installed for the version package.json pins, with their type, caching
-//! and compression, while every other `/socket.io/` request still reaches Socket.IO.
+//! and compression, while every other `/socket.io/` request still reaches Socket.IO; and the
+//! CORS a page of an allowed origin needs to use them (long-polling, module scripts).
 
 mod support;
 
@@ -169,4 +170,35 @@ async fn loading_the_bundle_opens_no_session_and_socket_io_still_answers_the_res
     // A file Node serves that this server does not (msgpack): Socket.IO's answer, not a file.
     let msgpack = get(addr, "/socket.io/socket.io.msgpack.min.js", &[]).await;
     assert_ne!(msgpack.status, 200);
+}
+
+/// A page of a configured origin reads polling responses and the module bundle (CORS names
+/// it); a page of any other origin is not told it may.
+#[tokio::test]
+async fn a_page_of_an_allowed_origin_may_read_what_socket_io_answers() {
+    let friend = "http://friend.example:8080";
+    let addr = start_server_with(|c| c.chat.allowed_origins = vec![friend.into()]).await;
+    for path in [
+        "/socket.io/?EIO=4&transport=polling",
+        "/socket.io/socket.io.esm.min.js",
+    ] {
+        let reply = get(addr, path, &[("Origin", friend)]).await;
+        assert_eq!(reply.status, 200, "{path}");
+        assert_eq!(
+            reply
+                .headers
+                .get("access-control-allow-origin")
+                .map(String::as_str),
+            Some(friend),
+            "{path}"
+        );
+        assert!(reply.headers["vary"].contains("origin"), "{path}");
+        let stranger = get(addr, path, &[("Origin", "http://stranger.example")]).await;
+        assert!(
+            !stranger.headers.contains_key("access-control-allow-origin"),
+            "{path}"
+        );
+    }
+    let page = get(addr, "/healthz", &[("Origin", friend)]).await;
+    assert!(!page.headers.contains_key("access-control-allow-origin"));
 }
