@@ -36,7 +36,8 @@ elif [ "$want" != "$have" ]; then
   tool_install wasm-bindgen-cli --version "$want" --force
 fi
 
-# npm tools: tailwindcss, wasm-opt (binaryen), Playwright, socket.io-client. Re-run `npm ci`
+# npm tools: tailwindcss, wasm-opt (binaryen), Playwright, socket.io-client (whose browser
+# bundles the server build embeds, so this comes before any cargo build). Re-run `npm ci`
 # only when package-lock.json changed since the last install.
 stamp=node_modules/.package-lock.sha
 lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)

@@ -152,6 +152,18 @@ impl<C: Clock + Clone> Guard<C> {
             });
         own || self.0.allowed_origins.iter().any(|o| o == origin)
     }
+
+    /// The request's Origin when it is one of the configured other origins: their pages
+    /// read `/socket.io` responses (long-polling) only when the response names them.
+    pub fn cors_origin(&self, headers: &HeaderMap) -> Option<HeaderValue> {
+        let origin = headers.get(header::ORIGIN)?;
+        let text = origin.to_str().ok()?;
+        self.0
+            .allowed_origins
+            .iter()
+            .any(|o| o == text)
+            .then(|| origin.clone())
+    }
 }
 
 /// The peer address axum recorded for a request or a socket's handshake.
@@ -162,13 +174,34 @@ pub fn peer_ip(extensions: &axum::http::Extensions) -> Option<IpAddr> {
 }
 
 /// In front of everything: checks `/socket.io` requests (Origin, per-IP limits on new
-/// sessions) and adds security headers to every other response.
+/// sessions) and adds security headers to every other response. The client bundles under
+/// `/socket.io/` are static files: any page may load them, and they open no session. Pages
+/// of the configured other origins get CORS on `/socket.io`, to read polling responses.
 pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> Response {
-    if !request.uri().path().starts_with("/socket.io") {
+    let path = request.uri().path();
+    let socket_io = path.starts_with("/socket.io");
+    let bundle = super::client_bundle::serves(path);
+    let cors = guard.cors_origin(request.headers());
+    let mut response = if socket_io && !bundle {
+        admit(&guard, request, next).await
+    } else {
         let mut response = next.run(request).await;
         super::headers::add_security_headers(response.headers_mut());
-        return response;
+        response
+    };
+    if socket_io {
+        let headers = response.headers_mut();
+        // The answer depends on Origin (refused, or readable by that origin's page).
+        headers.append(header::VARY, HeaderValue::from_static("origin"));
+        if let Some(origin) = cors {
+            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        }
     }
+    response
+}
+
+/// A Socket.IO request: refused from a foreign origin or past the address's limits.
+async fn admit(guard: &Guard, request: Request, next: Next) -> Response {
     if !guard.origin_allowed(request.headers()) {
         tracing::warn!(origin = ?request.headers().get(header::ORIGIN), "cross-origin handshake refused");
         return (StatusCode::FORBIDDEN, "This origin may not open the chat.").into_response();
@@ -347,5 +380,18 @@ mod tests {
         assert!(!guard.origin_allowed(&headers(Some("https://evil.example"))));
         assert!(!guard.origin_allowed(&headers(Some("http://chat.example:3001"))));
         assert!(!guard.origin_allowed(&headers(Some("null"))));
+
+        let cors = |origin| guard.cors_origin(&headers(origin));
+        assert_eq!(
+            cors(Some("https://friend.example")).unwrap(),
+            "https://friend.example"
+        );
+        assert_eq!(
+            cors(Some("http://chat.example:3000")),
+            None,
+            "its own needs none"
+        );
+        assert_eq!(cors(Some("https://evil.example")), None);
+        assert_eq!(cors(None), None);
     }
 }

@@ -6,6 +6,7 @@
 //! | `wiring` | a chat on its backend (one process, or several nodes on Redis) |
 //! | `chat/` | the Socket.IO handlers and the chat's state, one concern per file |
 //! | `site`, `precompress` | pages and the static site; brotli twins for assets built without them |
+//! | `client_bundle` | the stock `socket.io-client` bundles at `/socket.io/socket.io.js`, as Node serves them |
 //! | `rate`, `guard` | rates per connection; per-address caps and the Origin check |
 //! | `headers` | every response header: security, the pages' CSP, caching |
 //! | `metrics` | `/metrics`, `/healthz`, `/readyz` |
@@ -17,6 +18,7 @@
 pub mod config;
 
 mod chat;
+mod client_bundle;
 mod cluster;
 mod guard;
 pub(crate) mod headers;
@@ -128,6 +130,7 @@ impl Server {
         let wired = wiring::wire(&config, site, &metrics, &guard).await?;
         let router = wired
             .router
+            .merge(client_bundle::router())
             .merge(metrics::router(metrics, wired.probes))
             .layer(axum::middleware::from_fn_with_state(guard, guard::guard));
         Ok(Server {

@@ -50,10 +50,13 @@ export function serverEnv(port: number): Record<string, string> {
   };
 }
 
-/** A server of our own, for tests that stop and start it. */
+/** A server of our own, for tests that stop and start it or configure it (`env`). */
 export class OwnServer {
   private child?: ChildProcess;
-  constructor(readonly port: number) {}
+  constructor(
+    readonly port: number,
+    readonly env: Record<string, string> = {},
+  ) {}
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -62,7 +65,7 @@ export class OwnServer {
   async start(): Promise<void> {
     this.child = spawn(serverCommand(), [], {
       cwd: REPO,
-      env: serverEnv(this.port),
+      env: { ...serverEnv(this.port), ...this.env },
       stdio: ["ignore", "ignore", "inherit"],
     });
     const deadline = Date.now() + 15_000;
