@@ -33,6 +33,7 @@ unit:
 e2e:
 	node --test end2end/check-binary.mjs
 	cargo leptos build --release --precompress
+	CHAT_BINARY=target/release/chat node --test end2end/protocol-examples.mjs
 	npx playwright test -c end2end/playwright.config.ts
 
 ## Our server against the Node tutorial server, side by side; writes BENCHMARKS.md.
