@@ -352,3 +352,48 @@ async fn a_direct_message_to_an_id_nobody_holds_is_refused() {
     let cat = Client::connect(addr).await;
     ann.dm(&cat.id, "hi cat").await.unwrap();
 }
+
+/// Creating rooms has a quota (one connection used to create 150 permanent rooms in 32 s,
+/// all shown to every newcomer): past it a new room is refused, saying why, and nobody's
+/// room list grows; joining rooms that exist goes on working.
+#[tokio::test]
+async fn creating_rooms_past_the_quota_is_refused_and_lists_stay_clean() {
+    let addr = support::start_server_with(|c| {
+        c.chat.rooms_per_person_per_hour = 3;
+        c.chat.rooms_per_address_per_day = 5;
+    })
+    .await;
+    let mut spammer = Client::connect(addr).await;
+    for n in 0..3 {
+        spammer.join(&format!("spam-{n}")).await.unwrap();
+    }
+    let refused = spammer.join("spam-3").await.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::RateLimited);
+    assert!(
+        refused.message.contains("3 rooms an hour"),
+        "{}",
+        refused.message
+    );
+    spammer
+        .join("spam-0")
+        .await
+        .expect("an existing room can still be joined");
+    // Another person on the same address has the rest of the address's day.
+    let mut other = Client::connect(addr).await;
+    other.join("music").await.unwrap();
+    other.join("books").await.unwrap();
+    let network = other.join("films").await.unwrap_err();
+    assert!(
+        network.message.contains("5 rooms a day"),
+        "{}",
+        network.message
+    );
+    let newcomer = Client::connect(addr).await;
+    let mut newcomer = newcomer;
+    newcomer.until(|c| !c.rooms.is_empty()).await;
+    let listed: BTreeSet<&str> = newcomer.rooms.iter().map(String::as_str).collect();
+    assert_eq!(
+        listed,
+        BTreeSet::from(["books", "general", "music", "spam-0", "spam-1", "spam-2"])
+    );
+}

@@ -99,6 +99,10 @@ pub struct ChatSection {
     pub max_connections_per_ip: usize,
     /// New Engine.IO sessions (handshakes) per minute from one IP address.
     pub handshakes_per_minute_per_ip: u32,
+    /// New public rooms one person may create per hour (0: no limit).
+    pub rooms_per_person_per_hour: u32,
+    /// New public rooms one address (an IPv6 /64) may create per day (0: no limit).
+    pub rooms_per_address_per_day: u32,
     /// Origins allowed to open the chat besides the page's own (`https://chat.example`).
     /// Requests without an Origin header (non-browser clients) are always allowed.
     pub allowed_origins: Vec<String>,
@@ -146,6 +150,8 @@ impl Default for ChatSection {
             abuse_strikes: 50,
             max_connections_per_ip: 50,
             handshakes_per_minute_per_ip: 120,
+            rooms_per_person_per_hour: 10,
+            rooms_per_address_per_day: 50,
             allowed_origins: Vec::new(),
             redis_url: String::new(),
             node_ttl_ms: 5_000,

@@ -166,11 +166,28 @@ impl<C: Clock + Clone> Guard<C> {
     }
 }
 
-/// The peer address axum recorded for a request or a socket's handshake.
+/// The address a request or socket is counted under for per-address limits: the peer
+/// address axum recorded, an IPv6 one cut to its /64 (one subscriber's network: a single
+/// host often has all of it, so per-address caps on full IPv6 addresses cap nothing), and an
+/// IPv4-mapped IPv6 address as the IPv4 address it is.
 pub fn peer_ip(extensions: &axum::http::Extensions) -> Option<IpAddr> {
     extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip())
+        .map(|ConnectInfo(addr)| address_key(addr.ip()))
+}
+
+/// See [`peer_ip`].
+pub fn address_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let network = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(std::net::Ipv6Addr::from(network))
+            }
+        },
+    }
 }
 
 /// In front of everything: checks `/socket.io` requests (Origin, per-IP limits on new
@@ -335,6 +352,25 @@ mod tests {
         clock.advance(Duration::from_secs(15));
         assert!(guard.allow_handshake(ip).is_ok(), "one more each 15 s");
         assert!(guard.allow_handshake(ip).is_err());
+    }
+
+    #[test]
+    fn an_ipv6_network_of_64_bits_is_one_address() {
+        let key = |s: &str| address_key(s.parse().unwrap());
+        assert_eq!(
+            key("2001:db8:1:2::1"),
+            key("2001:db8:1:2:ffff:ffff:ffff:ffff")
+        );
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("::ffff:192.0.2.7"), key("192.0.2.7"));
+        assert_ne!(key("192.0.2.7"), key("192.0.2.8"));
+        // So one host rotating through its /64 meets one cap.
+        let guard = Guard::new(&config());
+        let granted = (1..=10u16)
+            .map(|n| guard.allow_handshake(key(&format!("2001:db8:1:2::{n:x}"))))
+            .filter(Result::is_ok)
+            .count();
+        assert_eq!(granted, config().max_connections_per_ip);
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub async fn start_server_with(adjust: impl FnOnce(&mut Config)) -> SocketAddr {
     config.chat.rate_burst = 10_000;
     config.chat.max_connections_per_ip = 100_000;
     config.chat.handshakes_per_minute_per_ip = 100_000;
+    config.chat.rooms_per_person_per_hour = 0;
+    config.chat.rooms_per_address_per_day = 0;
     adjust(&mut config);
     let server = Server::bind(config).await.expect("server binds port 0");
     let addr = server.local_addr();

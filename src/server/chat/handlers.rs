@@ -73,6 +73,18 @@ pub(super) async fn on_join<A: Adapter>(
         Ok(room) => room,
         Err(e) => return reply.refuse(e),
     };
+    match chat.0.rooms.exists(&room).await {
+        Ok(true) => {}
+        Ok(false) => {
+            if let Err(quota) = chat.0.room_quota.take(&member.id, member.ip) {
+                return reply.refuse(ChatError::new(ErrorCode::RateLimited, quota));
+            }
+        }
+        Err(e) => {
+            tracing::error!(sid = %s.id, error = %e, "rooms not read");
+            return reply.refuse(unavailable("The room could not be created; try again."));
+        }
+    }
     if let Err(e) = create_room(&chat, &io, &room).await {
         tracing::error!(sid = %s.id, error = %e, "room not created");
         return reply.refuse(unavailable("The room could not be created; try again."));

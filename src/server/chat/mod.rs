@@ -43,6 +43,7 @@ use super::config::ChatSection;
 use super::guard::Guard;
 use super::metrics::Metrics;
 use super::presence::Presence;
+use super::rate::RoomQuota;
 use super::roster::Roster;
 use super::store::{Directory, MessageLog, StoreError};
 use crate::protocol::DEFAULT_ROOM;
@@ -62,6 +63,8 @@ struct Inner {
     /// Room members by public id, connections by socket id.
     presence: Mutex<Presence<Arc<str>, Sid>>,
     rooms: RoomDirectory,
+    /// How many rooms each person and address may still create.
+    room_quota: RoomQuota,
     notices: Notices,
     peer_sync: PeerSync,
     log: Arc<dyn MessageLog>,
@@ -92,6 +95,7 @@ impl Chat {
             identity,
             presence: Mutex::new(Presence::default()),
             rooms,
+            room_quota: RoomQuota::new(&parts.config),
             notices: Notices::default(),
             peer_sync: PeerSync::default(),
             log: parts.log,

@@ -49,6 +49,12 @@ impl RoomDirectory {
         })
     }
 
+    /// Whether the room is known to exist (from the cache, refreshed at most every
+    /// [`ROOMS_FRESH_FOR`]).
+    pub async fn exists(&self, room: &str) -> Result<bool, StoreError> {
+        Ok(self.list().await?.rooms.iter().any(|r| r == room))
+    }
+
     /// Makes a public room exist; true when it is new (then everyone should be told).
     pub async fn create(&self, room: &str) -> Result<bool, StoreError> {
         if lock(&self.cache).known.contains(room) {
