@@ -357,3 +357,33 @@ async fn debug_logs_never_show_an_identity_token() {
     assert!(logs.contains("DEBUG"), "debug logs are on: {logs}");
     assert!(!logs.contains(&secret), "the token is in the logs");
 }
+
+/// `chat.retention-days`: a server started with a retention shorter than the age of the
+/// stored messages deletes them when it starts (a room's newest is emptied, not removed, so
+/// the next message follows its id), and newcomers no longer receive them.
+#[tokio::test]
+async fn retention_deletes_messages_older_than_configured() {
+    let dir = temp_dir("retention");
+    let db = dir.join("chat.sqlite3");
+    let addr = Process::free_port();
+    let mut server = Process::start(addr, &db).await;
+    let mut ann = Client::connect(addr).await;
+    for text in ["old one", "old two", "old three"] {
+        ann.say(text).await.unwrap();
+    }
+    drop(ann);
+    server.terminate();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // A retention of about 0.86 s: everything stored above is older than that now.
+    let _server = Process::start_with(addr, &db, &[("CHAT_RETENTION_DAYS", "0.00001")]).await;
+    let mut bob = Client::connect(addr).await;
+    bob.until(|c| !c.history_events.is_empty()).await;
+    let shown: Vec<(u64, &str, bool)> = bob
+        .history
+        .iter()
+        .map(|m| (m.id, m.message.as_str(), m.deleted))
+        .collect();
+    assert_eq!(shown, [(3, "", true)], "only the emptied newest is left");
+    let next = bob.say("fresh").await.unwrap();
+    assert_eq!(next, 4);
+}

@@ -89,6 +89,9 @@ pub struct ChatSection {
     /// Fsync every commit (survives power loss); without it a commit survives the process
     /// being killed but not the machine losing power.
     pub fsync: bool,
+    /// Days messages are kept (fractions allowed); older ones are deleted at start and every
+    /// hour, in both modes. 0 keeps everything.
+    pub retention_days: f64,
     /// Events a connection may send per second, on average…
     pub rate_per_second: f64,
     /// …and in one burst.
@@ -145,6 +148,7 @@ impl Default for ChatSection {
             storage: Storage::Sqlite,
             database: PathBuf::from("data/chat.sqlite3"),
             fsync: false,
+            retention_days: 0.0,
             rate_per_second: 5.0,
             rate_burst: 10,
             abuse_strikes: 50,

@@ -87,14 +87,14 @@ pub(super) async fn wire(
     };
     match config.chat.redis() {
         None => {
-            let backend = single(config, messages, rooms)?;
-            let chat = chat_on(&backend, config, metrics, guard).await?;
+            let mut backend = single(config, messages, rooms)?;
+            let chat = chat_on(&mut backend, config, metrics, guard).await?;
             let builder = socket_io(config, &chat);
             serve_on(builder, chat, backend, feeds, router).await
         }
         Some(url) => {
-            let (backend, adapter) = clustered(url, config, metrics, messages, rooms).await?;
-            let chat = chat_on(&backend, config, metrics, guard).await?;
+            let (mut backend, adapter) = clustered(url, config, metrics, messages, rooms).await?;
+            let chat = chat_on(&mut backend, config, metrics, guard).await?;
             let builder = socket_io(config, &chat).with_adapter::<FredAdapter<Emitter>>(adapter);
             serve_on(builder, chat, backend, feeds, router).await
         }
@@ -102,11 +102,17 @@ pub(super) async fn wire(
 }
 
 async fn chat_on(
-    backend: &Backend,
+    backend: &mut Backend,
     config: &Config,
     metrics: &Metrics,
     guard: &Guard,
 ) -> Result<Chat, StoreError> {
+    if config.chat.retention_days > 0.0 {
+        // Once before serving, so nothing past retention is ever shown; then hourly.
+        super::store::expire_older_than(backend.log.as_ref(), config.chat.retention_days).await;
+        let retain = super::store::retain(backend.log.clone(), config.chat.retention_days);
+        backend.tasks.push(tokio::spawn(retain));
+    }
     Chat::new(Parts {
         log: backend.log.clone(),
         directory: backend.directory.clone(),

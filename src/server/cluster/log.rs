@@ -134,6 +134,56 @@ end
 return out
 ";
 
+/// Retention for one room: removes the messages posted before `ARGV[1]` (ms), oldest first,
+/// with their current state and change entries; the room's newest message (id = the room's
+/// last id) is erased in place instead, so ids go on from it. KEYS: stream, state, changes,
+/// seq. Returns how many went.
+const EXPIRE_ROOM: &str = r"
+local before = tonumber(ARGV[1])
+local last = redis.call('GET', KEYS[4]) or '0'
+local gone = 0
+local function drop_or_erase(id, entry_id, m, rev)
+  if id ~= last then
+    if entry_id then redis.call('XDEL', KEYS[1], entry_id) end
+    redis.call('HDEL', KEYS[2], id)
+    redis.call('ZREM', KEYS[3], id)
+    gone = gone + 1
+  elseif not m.deleted then
+    m.message = ''; m.deleted = true; m.reactions = nil; m.edited = nil
+    redis.call('HSET', KEYS[2], id, cjson.encode(m))
+    redis.call('ZADD', KEYS[3], rev, id)
+    gone = gone + 1
+  end
+end
+local start = '-'
+local done = false
+while not done do
+  local entries = redis.call('XRANGE', KEYS[1], start, '+', 'COUNT', 200)
+  if #entries == 0 then break end
+  for _, entry in ipairs(entries) do
+    local id = string.match(entry[1], '^(%d+)')
+    local fields, json, rev = entry[2], nil, '0'
+    for i = 1, #fields, 2 do
+      if fields[i] == 'm' then json = fields[i + 1] elseif fields[i] == 'v' then rev = fields[i + 1] end
+    end
+    local state = redis.call('HGET', KEYS[2], id)
+    if state then rev = redis.call('ZSCORE', KEYS[3], id) or rev end
+    local m = cjson.decode(state or json)
+    if m.ts >= before then done = true; break end
+    drop_or_erase(id, entry[1], m, rev)
+  end
+  start = '(' .. entries[#entries][1]
+end
+-- Deleted messages live only in the state hash.
+for _, id in ipairs(redis.call('HKEYS', KEYS[2])) do
+  local m = cjson.decode(redis.call('HGET', KEYS[2], id))
+  if m.deleted and m.ts < before and id ~= last then
+    drop_or_erase(id, nil, m, '0')
+  end
+end
+return gone
+";
+
 /// Tries an optimistic change this many times before saying the store is too busy.
 const ALTER_ATTEMPTS: usize = 8;
 
@@ -152,6 +202,7 @@ pub struct RedisStore {
     read: Script,
     alter: Script,
     changed: Script,
+    expire_room: Script,
     remember: Script,
 }
 
@@ -190,6 +241,7 @@ impl RedisStore {
             read: keys::script(READ),
             alter: keys::script(&format!("{READ_ONE}{ALTER}")),
             changed: keys::script(CHANGED),
+            expire_room: keys::script(EXPIRE_ROOM),
             remember: keys::script(REMEMBER),
         }
     }
@@ -427,6 +479,43 @@ impl MessageLog for RedisStore {
         })
     }
 
+    fn expire(&self, before_ms: u64) -> BoxFuture<'_, Result<usize, StoreError>> {
+        Box::pin(async move {
+            use futures::TryStreamExt;
+            let streams: Vec<fred::types::Key> = self
+                .client
+                .scan_buffered(format!("{}*", keys::room("")), Some(500), None)
+                .try_collect()
+                .await
+                .map_err(unavailable)?;
+            let mut gone = 0;
+            for stream in streams {
+                let Some(room) = stream
+                    .as_str()
+                    .and_then(|k| k.strip_prefix(keys::room("").as_str()))
+                else {
+                    continue;
+                };
+                let expired: u64 = self
+                    .expire_room
+                    .evalsha_with_reload(
+                        &self.client,
+                        vec![
+                            keys::room(room),
+                            keys::state(room),
+                            keys::changes(room),
+                            keys::seq(room),
+                        ],
+                        vec![before_ms.to_string()],
+                    )
+                    .await
+                    .map_err(unavailable)?;
+                gone += expired as usize;
+            }
+            Ok(gone)
+        })
+    }
+
     /// Redis persists on its own (AOF); nothing to do here.
     fn checkpoint(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async { Ok(()) })
@@ -527,6 +616,7 @@ mod tests {
         contract::a_retry_with_the_same_client_id_is_stored_once(&store(&redis, 1).await).await;
         contract::recent_and_after_read_in_order(&store(&redis, 2).await).await;
         contract::older_pages_reach_the_first_message(&store(&redis, 6).await).await;
+        contract::old_messages_expire_and_ids_go_on(&store(&redis, 8).await).await;
         contract::names_are_remembered(&store(&redis, 3).await).await;
         contract::rooms_are_remembered(&store(&redis, 4).await).await;
         // The feed, as every node reads it: through the feed reader.

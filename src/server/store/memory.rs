@@ -217,6 +217,24 @@ impl MessageLog for MemoryLog {
         Box::pin(ready(Ok(found)))
     }
 
+    fn expire(&self, before_ms: u64) -> BoxFuture<'_, Result<usize, StoreError>> {
+        let mut gone = 0;
+        for log in lock(&self.rooms).values_mut() {
+            while log.messages.len() > 1 && log.messages[0].1.ts < before_ms {
+                log.messages.pop_front();
+                gone += 1;
+            }
+            if let Some((_, newest)) = log.messages.front_mut()
+                && newest.ts < before_ms
+                && !newest.deleted
+            {
+                newest.erase();
+                gone += 1;
+            }
+        }
+        Box::pin(ready(Ok(gone)))
+    }
+
     fn checkpoint(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(ready(Ok(())))
     }
@@ -282,6 +300,7 @@ mod tests {
         contract::a_retry_with_the_same_client_id_is_stored_once(&log(10)).await;
         contract::recent_and_after_read_in_order(&log(10)).await;
         contract::older_pages_reach_the_first_message(&log(10)).await;
+        contract::old_messages_expire_and_ids_go_on(&log(10)).await;
         let (feed, fed) = tokio::sync::mpsc::unbounded_channel();
         contract::changes_follow_the_rules_and_are_numbered(&MemoryLog::new(100, feed), fed).await;
         let (feed, fed) = tokio::sync::mpsc::unbounded_channel();

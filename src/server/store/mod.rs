@@ -204,6 +204,11 @@ pub trait MessageLog: Send + Sync + 'static {
         limit: usize,
     ) -> BoxFuture<'a, Result<Vec<NewMessage>, StoreError>>;
 
+    /// Removes the messages posted before `before_ms` (retention); how many went. A room's
+    /// newest message is erased instead of removed when it is that old, so ids go on from it
+    /// (a client's position and a retry id stay meaningful).
+    fn expire(&self, before_ms: u64) -> BoxFuture<'_, Result<usize, StoreError>>;
+
     /// Makes everything committed durable and compact (before a clean exit).
     fn checkpoint(&self) -> BoxFuture<'_, Result<(), StoreError>>;
 
@@ -238,6 +243,28 @@ pub trait Directory: Send + Sync + 'static {
     /// Records a room; true when it is new.
     fn add_room<'a>(&'a self, room: &'a str) -> BoxFuture<'a, Result<bool, StoreError>>;
 }
+
+/// Deletes the messages older than `days` (retention); failures are logged, to be tried again
+/// next time.
+pub async fn expire_older_than(log: &dyn MessageLog, days: f64) {
+    let keep_ms = (days * 86_400_000.0) as u64;
+    match log.expire(now_ms().saturating_sub(keep_ms)).await {
+        Ok(0) => {}
+        Ok(gone) => tracing::info!(gone, days, "old messages deleted (retention)"),
+        Err(e) => tracing::warn!(error = %e, "retention failed; trying again later"),
+    }
+}
+
+/// [`expire_older_than`] every [`RETENTION_EVERY`], for as long as it runs (a server task).
+pub async fn retain(log: std::sync::Arc<dyn MessageLog>, days: f64) {
+    loop {
+        tokio::time::sleep(RETENTION_EVERY).await;
+        expire_older_than(log.as_ref(), days).await;
+    }
+}
+
+/// How often retention runs.
+pub const RETENTION_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Checks that the message store answers, for `/readyz`.
 pub struct StorageProbe(pub std::sync::Arc<dyn MessageLog>);
@@ -545,6 +572,40 @@ pub(crate) mod contract {
         // Another room counts on its own.
         let other_room = log.append(entry("rust", "u1", "r", None)).await.unwrap();
         assert_eq!(other_room.message.rev, 1);
+    }
+
+    pub async fn old_messages_expire_and_ids_go_on(log: &dyn MessageLog) {
+        for text in ["old one", "old two", "old three"] {
+            log.append(entry("general", "u1", text, None))
+                .await
+                .unwrap();
+        }
+        log.append(entry("rust", "u1", "old rust", None))
+            .await
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let cutoff = now_ms();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        log.append(entry("general", "u1", "new", None))
+            .await
+            .unwrap();
+        let gone = log.expire(cutoff).await.unwrap();
+        assert_eq!(gone, 4, "three old in general, rust's only one erased");
+        assert_eq!(texts(log.recent("general", 10).await.unwrap()), ["new"]);
+        assert_eq!(log.get("general", 1).await.unwrap(), None);
+        assert!(log.older("general", 4, 10).await.unwrap().is_empty());
+        // Rust's newest stays, emptied, and the next message follows it.
+        let kept = log.recent("rust", 10).await.unwrap();
+        assert!(kept.len() == 1 && kept[0].deleted && kept[0].message.is_empty());
+        assert_eq!(log.expire(cutoff).await.unwrap(), 0, "nothing more to do");
+        let next = log
+            .append(entry("rust", "u1", "after", None))
+            .await
+            .unwrap();
+        assert_eq!(next.message.id, 2);
+        // Once it is no longer the newest, the erased one goes too.
+        assert_eq!(log.expire(cutoff).await.unwrap(), 1);
+        assert_eq!(texts(log.recent("rust", 10).await.unwrap()), ["after"]);
     }
 
     pub async fn rooms_are_remembered(dir: &dyn Directory) {

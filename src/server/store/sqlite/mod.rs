@@ -284,6 +284,10 @@ impl MessageLog for SqliteStore {
         }))
     }
 
+    fn expire(&self, before_ms: u64) -> BoxFuture<'_, Result<usize, StoreError>> {
+        Box::pin(self.write(move |reply| Write::Expire { before_ms, reply }))
+    }
+
     fn checkpoint(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(self.write(|reply| Write::Checkpoint { reply }))
     }
@@ -408,6 +412,7 @@ mod tests {
         contract::a_retry_with_the_same_client_id_is_stored_once(&open("retry")).await;
         contract::recent_and_after_read_in_order(&open("read")).await;
         contract::older_pages_reach_the_first_message(&open("older")).await;
+        contract::old_messages_expire_and_ids_go_on(&open("expire")).await;
         let (feed, fed) = tokio::sync::mpsc::unbounded_channel();
         let changes = SqliteStore::open(&temp_db("changes"), false, feed).unwrap();
         contract::changes_follow_the_rules_and_are_numbered(&changes, fed).await;

@@ -41,6 +41,11 @@ pub(super) enum Write {
         change: Change,
         reply: oneshot::Sender<Result<Altered, StoreError>>,
     },
+    /// Retention: removes what was posted before `before_ms`.
+    Expire {
+        before_ms: u64,
+        reply: oneshot::Sender<Result<usize, StoreError>>,
+    },
     Checkpoint {
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
@@ -61,6 +66,7 @@ pub(super) struct OwnedEntry {
 enum Answer {
     Appended(oneshot::Sender<Result<Appended, StoreError>>, Appended),
     Added(oneshot::Sender<Result<bool, StoreError>>, bool),
+    Expired(oneshot::Sender<Result<usize, StoreError>>, usize),
     /// A change's outcome, and whether it wrote anything (then it goes on the feed).
     Altered(oneshot::Sender<Result<Altered, StoreError>>, Altered, bool),
     Done(oneshot::Sender<Result<(), StoreError>>),
@@ -142,6 +148,21 @@ fn apply_write(
             )?;
             Answer::Added(reply, added == 1)
         }
+        Write::Expire { before_ms, reply } => {
+            let before = before_ms.min(i64::MAX as u64) as i64;
+            // Each room's newest message is erased rather than removed: ids go on from it.
+            let removed = tx.execute(
+                "DELETE FROM messages WHERE ts < ?1
+                 AND id < (SELECT MAX(id) FROM messages AS newest WHERE newest.room = messages.room)",
+                [before],
+            )?;
+            let erased = tx.execute(
+                "UPDATE messages SET text = '', deleted = 1, edited = NULL, reactions = NULL
+                 WHERE ts < ?1 AND deleted = 0",
+                [before],
+            )?;
+            Answer::Expired(reply, removed + erased)
+        }
         Write::Probe { reply } => {
             tx.execute(
                 "INSERT INTO probe (id, at, filler) VALUES (1, ?1, zeroblob(?2))
@@ -181,6 +202,7 @@ fn settle(
                 match answer {
                     Answer::Appended(reply, stored) => drop(reply.send(Ok(stored))),
                     Answer::Added(reply, added) => drop(reply.send(Ok(added))),
+                    Answer::Expired(reply, gone) => drop(reply.send(Ok(gone))),
                     Answer::Altered(reply, altered, _) => drop(reply.send(Ok(altered))),
                     Answer::Done(reply) => drop(reply.send(Ok(()))),
                 }
@@ -195,6 +217,7 @@ fn settle(
                 match answer {
                     Answer::Appended(reply, _) => drop(reply.send(Err(error.clone()))),
                     Answer::Added(reply, _) => drop(reply.send(Err(error.clone()))),
+                    Answer::Expired(reply, _) => drop(reply.send(Err(error.clone()))),
                     Answer::Altered(reply, ..) => drop(reply.send(Err(error.clone()))),
                     Answer::Done(reply) => drop(reply.send(Err(error.clone()))),
                 }
