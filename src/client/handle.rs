@@ -9,7 +9,8 @@ use super::ids::ClientIds;
 use super::outbox::Outgoing;
 use super::state::{ChatState, Status};
 use crate::protocol::{
-    ChatError, ErrorCode, NewMessage, Notice, Peer, clean_message, is_direct_key,
+    ChatError, Delete, Edit, ErrorCode, NewMessage, Notice, Peer, React, clean_message,
+    is_direct_key,
 };
 
 /// What the page asks of the connection task.
@@ -23,12 +24,17 @@ pub enum Command {
     Leave(String),
     /// I am typing in this conversation.
     Typing(String),
+    /// Load the page before the oldest message held in this conversation.
+    Older(String),
+    Edit(Edit),
+    Delete(Delete),
+    React(React),
 }
 
 /// The page's chat connection. `Copy`: pass it into closures freely.
 #[derive(Clone, Copy)]
 pub struct ChatClient {
-    state: ChatState,
+    pub(super) state: ChatState,
     /// Tells the connection task what the page wants (none during server rendering).
     commands: StoredValue<Option<mpsc::UnboundedSender<Command>>>,
     ids: StoredValue<ClientIds>,
@@ -162,10 +168,10 @@ impl ChatClient {
 
     // What a person does.
 
-    /// Queues a message to the conversation on screen, after checking it with the server's
-    /// own rules (a refusal is shown, and returned). It goes out at once when online, or in
-    /// order after the next reconnection.
-    pub fn send(&self, text: &str) -> Result<(), ChatError> {
+    /// Queues a message to the conversation on screen (maybe answering message `reply_to`
+    /// of it), after checking it with the server's own rules (a refusal is shown, and
+    /// returned). It goes out at once when online, or in order after the next reconnection.
+    pub fn send(&self, text: &str, reply_to: Option<u64>) -> Result<(), ChatError> {
         let text = clean_message(text).inspect_err(|e| self.show_error(e.message.clone()))?;
         let Some(client_id) = self.ids.try_update_value(ClientIds::issue) else {
             return Err(ChatError::new(
@@ -177,6 +183,7 @@ impl ChatClient {
             client_id,
             room: self.state.active.get_untracked(),
             text,
+            reply_to,
             failed: None,
         });
         self.command(Command::Wake);
@@ -218,7 +225,7 @@ impl ChatClient {
         self.state.show_error(message);
     }
 
-    fn command(&self, command: Command) {
+    pub(super) fn command(&self, command: Command) {
         self.commands.with_value(|commands| {
             if let Some(commands) = commands {
                 // Fails only once the connection task has ended (page unloading).
@@ -235,19 +242,21 @@ impl Default for ChatClient {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::protocol::Conversation;
 
     /// A client whose connection task is this test: the commands it would get.
-    fn connected() -> (ChatClient, mpsc::UnboundedReceiver<Command>) {
+    pub(in crate::client) fn connected() -> (ChatClient, mpsc::UnboundedReceiver<Command>) {
         let client = ChatClient::new();
         let (commands, received) = mpsc::unbounded();
         client.commands.set_value(Some(commands));
         (client, received)
     }
 
-    fn drain(received: &mut mpsc::UnboundedReceiver<Command>) -> Vec<Command> {
+    pub(in crate::client) fn drain(
+        received: &mut mpsc::UnboundedReceiver<Command>,
+    ) -> Vec<Command> {
         std::iter::from_fn(|| received.try_recv().ok()).collect()
     }
 
@@ -276,12 +285,18 @@ mod tests {
     fn messages_queue_in_order_to_the_conversation_on_screen() {
         Owner::new().with(|| {
             let (chat, mut commands) = connected();
-            chat.send(" first ").unwrap();
+            chat.send(" first ", None).unwrap();
             chat.focus("rust");
-            chat.send("second").unwrap();
+            chat.send("second", Some(1)).unwrap();
             let queued = chat.outgoing().get_untracked();
-            let sent: Vec<_> = queued.iter().map(|o| (&*o.room, &*o.text)).collect();
-            assert_eq!(sent, [("general", "first"), ("rust", "second")]);
+            let sent: Vec<_> = queued
+                .iter()
+                .map(|o| (&*o.room, &*o.text, o.reply_to))
+                .collect();
+            assert_eq!(
+                sent,
+                [("general", "first", None), ("rust", "second", Some(1))]
+            );
             assert_ne!(queued[0].client_id, queued[1].client_id);
             assert_eq!(
                 drain(&mut commands),
@@ -294,10 +309,10 @@ mod tests {
     fn an_empty_message_is_refused_and_the_reason_shown() {
         Owner::new().with(|| {
             let chat = ChatClient::new();
-            assert!(chat.send("   ").is_err());
+            assert!(chat.send("   ", None).is_err());
             assert!(chat.outgoing().get_untracked().is_empty());
             assert!(chat.error().get_untracked().is_some());
-            chat.send("fine").unwrap();
+            chat.send("fine", None).unwrap();
             assert_eq!(
                 chat.error().get_untracked(),
                 None,
@@ -310,7 +325,7 @@ mod tests {
     fn a_refused_message_can_be_retried_or_discarded() {
         Owner::new().with(|| {
             let (chat, mut commands) = connected();
-            chat.send("hello").unwrap();
+            chat.send("hello", None).unwrap();
             let id = chat.outgoing().get_untracked()[0].client_id.clone();
             chat.state
                 .settle(&id, Err(ChatError::new(ErrorCode::TooLong, "too long")));

@@ -6,7 +6,9 @@
 //! |--------------|-----------------------------------------------------------------------|
 //! | `handle`     | [`ChatClient`]: the reads and actions components use                  |
 //! | [`state`]    | [`ChatState`]: the signals and every rule that changes them; the server's events are applied in `state/events.rs` |
+//! | `actions`    | more of [`ChatClient`]: what a person does to posted messages (older pages, edit, delete, react) and the reads for it |
 //! | [`outbox`]   | my messages, one at a time with acks, pausing when too fast           |
+//! | [`requests`] | older pages and changes waiting for their answers                     |
 //! | [`typing`]   | who is typing, and the throttle on my own signals                     |
 //! | [`ids`]      | the identity token's characters, my messages' client ids              |
 //! | [`session`]  | the transport-free Engine.IO/Socket.IO state machine (native clients use it too) |
@@ -16,10 +18,12 @@
 //! Everything but `browser` is plain Rust, tested natively; `browser` carries out the
 //! [`Effect`]s the state asks for and feeds it what the server says.
 
+mod actions;
 pub mod clock;
 mod handle;
 pub mod ids;
 pub mod outbox;
+pub mod requests;
 pub mod session;
 pub mod state;
 pub mod typing;

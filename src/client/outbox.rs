@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::session::Session;
+use super::session::{Address, Session};
 use super::state::ChatState;
 use crate::protocol::{ChatError, ErrorCode, Stored};
 
@@ -20,6 +20,8 @@ pub struct Outgoing {
     /// The conversation's key: a room name, or a direct conversation's.
     pub room: String,
     pub text: String,
+    /// The message it answers, in the same conversation.
+    pub reply_to: Option<u64>,
     /// Why the server refused it, if it did; it then waits for a retry.
     pub failed: Option<String>,
 }
@@ -51,10 +53,13 @@ impl Outbox {
         }
         while let Some(item) = state.next_outgoing() {
             // A direct message goes to the person; before I know my id, to the key.
-            let sent = match state.partner(&item.room) {
-                Some(to) => session.send_to(&item.text, &item.client_id, None, Some(&to)),
-                None => session.send_to(&item.text, &item.client_id, Some(&item.room), None),
+            let partner = state.partner(&item.room);
+            let address = Address {
+                room: partner.is_none().then_some(item.room.as_str()),
+                to: partner.as_deref(),
+                reply_to: item.reply_to,
             };
+            let sent = session.send_to(&item.text, &item.client_id, address);
             match sent {
                 Ok((ack, frame)) => {
                     self.in_flight = Some((ack, item.client_id));
@@ -120,6 +125,7 @@ mod tests {
             client_id: client_id.into(),
             room: room.into(),
             text: text.into(),
+            reply_to: None,
             failed: None,
         });
     }

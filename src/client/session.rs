@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::protocol::{
     Ack, Auth, ChatError, ClientEvent, Draft, ErrorCode, EventError, Frame, JoinRoom, LeaveRoom,
-    Resync, SendMessage, ServerEvent, TypingIn, check_client_id, clean_message,
+    Request, Resync, SendMessage, ServerEvent, TypingIn, check_client_id, clean_message,
 };
 
 /// How long to wait for the server's open packet before giving up on a connection.
@@ -148,49 +148,79 @@ impl Session {
         text: &str,
         client_id: &str,
     ) -> Result<(u64, String), ChatError> {
-        self.send_to(text, client_id, None, None)
+        let to = Address {
+            room: None,
+            to: None,
+            reply_to: None,
+        };
+        self.send_to(text, client_id, to)
     }
 
-    /// Like [`Session::send_message`], to a room, or to a person (a direct message).
+    /// Like [`Session::send_message`], to a room, or to a person (a direct message), maybe
+    /// as an answer to another message.
     pub fn send_to(
         &mut self,
         text: &str,
         client_id: &str,
-        room: Option<&str>,
-        to: Option<&str>,
+        address: Address<'_>,
     ) -> Result<(u64, String), ChatError> {
         let text = clean_message(text)?;
         check_client_id(client_id)?;
         let draft = SendMessage::Draft(Draft {
             text,
             client_id: Some(client_id.to_owned()),
-            room: room.map(str::to_owned),
-            to: to.map(str::to_owned),
-            reply_to: None,
+            room: address.room.map(str::to_owned),
+            to: address.to.map(str::to_owned),
+            reply_to: address.reply_to,
         });
+        self.request(draft)
+            .map_err(|e| ChatError::new(ErrorCode::BadPayload, e.to_string()))
+    }
+
+    /// Encodes a request with the next ack id: the ack id and the frame. The answer comes
+    /// back as [`Action::Acked`] with that id.
+    pub fn request<R: Request + Into<ClientEvent>>(
+        &mut self,
+        request: R,
+    ) -> Result<(u64, String), EventError> {
         self.next_ack += 1;
         let ack = self.next_ack;
-        let frame = ClientEvent::from(draft)
-            .to_frame(Some(ack))
-            .map_err(|e| ChatError::new(ErrorCode::BadPayload, e.to_string()))?;
+        let frame = request.into().to_frame(Some(ack))?;
         Ok((ack, frame.encode()))
     }
 
     /// Asks for the messages of `room` after `after` (they come as `history` events).
     pub fn resync(&self, room: &str, after: u64) -> Result<String, EventError> {
+        self.resync_since(room, after, None)
+    }
+
+    /// Like [`Session::resync`], and for the messages up to `after` changed after change
+    /// number `changes` (they come as `messageUpdated`).
+    pub fn resync_since(
+        &self,
+        room: &str,
+        after: u64,
+        changes: Option<u64>,
+    ) -> Result<String, EventError> {
         plain(Resync {
             room: room.to_owned(),
             after,
-            changes: None,
+            changes,
         })
     }
 
-    /// Joins a room (or opens a direct conversation); its history follows, after `after`.
-    pub fn join(&self, room: &str, after: Option<u64>) -> Result<String, EventError> {
+    /// Joins a room (or opens a direct conversation); its history follows, after `after`,
+    /// then the messages up to `after` changed after change number `changes`.
+    pub fn join(
+        &self,
+        room: &str,
+        after: Option<u64>,
+        changes: Option<u64>,
+    ) -> Result<String, EventError> {
         plain(JoinRoom {
             room: room.to_owned(),
             after,
-            changes: None,
+            changes: after.and(changes),
         })
     }
 
@@ -206,6 +236,14 @@ impl Session {
             room: room.to_owned(),
         })
     }
+}
+
+/// Where a message goes: a room, a person (a direct message), and the message it answers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Address<'a> {
+    pub room: Option<&'a str>,
+    pub to: Option<&'a str>,
+    pub reply_to: Option<u64>,
 }
 
 /// Encodes an event that needs no ack. Our request structs (strings and numbers) serialise,
@@ -309,6 +347,46 @@ mod tests {
     }
 
     #[test]
+    fn a_join_from_where_i_was_asks_for_the_changes_since_and_a_fresh_one_does_not() {
+        let s = Session::default();
+        assert_eq!(
+            s.join("rust", Some(5), Some(12)).unwrap(),
+            r#"42["join",{"after":5,"changes":12,"room":"rust"}]"#
+        );
+        assert_eq!(
+            s.join("rust", None, Some(12)).unwrap(),
+            r#"42["join",{"room":"rust"}]"#,
+            "nothing held: nothing to bring up to date"
+        );
+    }
+
+    #[test]
+    fn requests_take_the_next_ack_id_and_a_reply_names_its_original() {
+        let mut s = Session::default();
+        let older = crate::protocol::Older {
+            room: "rust".into(),
+            before: 40,
+            limit: Some(100),
+        };
+        let (first, frame) = s.request(older).unwrap();
+        assert_eq!(
+            frame,
+            format!(r#"42{first}["older",{{"before":40,"limit":100,"room":"rust"}}]"#)
+        );
+        let to = Address {
+            room: Some("rust"),
+            reply_to: Some(3),
+            ..Address::default()
+        };
+        let (second, frame) = s.send_to("yes", "c1", to).unwrap();
+        assert!(second > first);
+        let Ok(Frame::Event { args, .. }) = Frame::decode(&frame) else {
+            panic!("{frame}")
+        };
+        assert_eq!(args[0]["replyTo"], 3);
+    }
+
+    #[test]
     fn pings_are_answered_at_once() {
         let mut s = Session::default();
         assert_eq!(s.on_frame("2").unwrap(), Action::Send("3".into()));
@@ -359,6 +437,10 @@ mod tests {
         assert_eq!(
             s.resync("general", 4).unwrap(),
             r#"42["resync",{"after":4,"room":"general"}]"#
+        );
+        assert_eq!(
+            s.resync_since("general", 4, Some(9)).unwrap(),
+            r#"42["resync",{"after":4,"changes":9,"room":"general"}]"#
         );
         let (next, _) = s.send_message("again", "c2").unwrap();
         assert!(next > ack, "ack ids are never reused");

@@ -6,10 +6,12 @@
 //! - here: the signals, and what the page does (open, leave, queue, retry, restore);
 //! - `events`: the server's events (the reducer, [`ChatState::apply`]);
 //! - `messages`: the message stream (merging, cursors and resyncs, unread, direct ones);
+//! - `lifecycle`: posted messages changing (updates, change cursors, older pages);
 //! - `connection`: what the connection reports (status, joined, timers, acks).
 
 mod connection;
 mod events;
+mod lifecycle;
 mod messages;
 
 use std::collections::HashMap;
@@ -21,7 +23,8 @@ use super::session::Cursor;
 use super::typing::Typists;
 use crate::protocol::{Conversation, DEFAULT_ROOM, NewMessage, Notice, Peer};
 
-/// Messages kept in memory, over all conversations; the oldest go first.
+/// Messages kept in memory, over all conversations; the oldest of those not on screen go
+/// first.
 pub const MAX_SHOWN_MESSAGES: usize = 2000;
 /// Arrivals and departures kept.
 pub const MAX_NOTICES: usize = 300;
@@ -129,6 +132,11 @@ pub struct ChatState {
     pub(super) unseen: RwSignal<u32>,
     /// Per conversation, where this page stands in its message ids (across connections).
     cursors: StoredValue<HashMap<String, Cursor>>,
+    /// Per conversation, the highest change number seen live or in history (across
+    /// connections): the server sends what changed after it when the page comes back.
+    changes: StoredValue<HashMap<String, u64>>,
+    /// Per conversation, how far back its history is loaded.
+    pub(super) older: RwSignal<HashMap<String, lifecycle::Backlog>>,
 }
 
 impl ChatState {
@@ -152,6 +160,8 @@ impl ChatState {
             typists: RwSignal::new(Typists::default()),
             unseen: RwSignal::new(0),
             cursors: StoredValue::new(HashMap::new()),
+            changes: StoredValue::new(HashMap::new()),
+            older: RwSignal::new(HashMap::new()),
         }
     }
 
@@ -162,6 +172,13 @@ impl ChatState {
     pub fn focus(&self, room: &str) -> bool {
         if self.active.with_untracked(|a| a != room) {
             self.active.set(room.to_owned());
+            // The conversation that went off screen may have been scrolled far back.
+            if self
+                .messages
+                .with_untracked(|l| l.len() > MAX_SHOWN_MESSAGES)
+            {
+                self.messages.update(|list| messages::evict(list, room));
+            }
         }
         if self.unread.with_untracked(|u| u.contains_key(room)) {
             self.unread.update(|u| {

@@ -1,10 +1,14 @@
 //! Writing a message: a text area (Enter sends, Shift+Enter starts a new line), a counter
-//! near the length limit, and the server's refusals right below.
+//! near the length limit, and the server's refusals right below. The same composer edits one
+//! of my messages (its "Edit" action, or Up-arrow when empty; Esc cancels) and answers one
+//! ("Reply"), saying so above it.
 
 use leptos::ev::{KeyboardEvent, SubmitEvent};
 use leptos::html::Textarea;
 use leptos::prelude::*;
 
+use super::intent::Intent;
+use super::message::quote_of;
 use crate::client::ChatClient;
 use crate::protocol::MAX_MESSAGE_CHARS;
 
@@ -25,19 +29,36 @@ impl ComposerInput {
 }
 
 #[component]
-pub fn Composer(chat: ChatClient) -> impl IntoView {
+pub fn Composer(chat: ChatClient, room: Signal<String>, intent: Intent) -> impl IntoView {
     let draft = RwSignal::new(String::new());
     let input = use_context::<ComposerInput>().unwrap_or_default().0;
     // Offline is fine: the message waits and goes out after reconnecting.
     let can_send = move || draft.with(|d| !d.trim().is_empty());
+    // Editing starts with the message's text in the composer.
+    Effect::new(move |_| {
+        let Some(id) = intent.editing.get() else {
+            return;
+        };
+        if let Some(message) = untrack(|| chat.message(&room.get(), id)) {
+            draft.set(message.message);
+        }
+    });
 
     let send = move || {
         if !can_send() {
             return;
         }
+        let text = draft.get_untracked();
+        let room = room.get_untracked();
         // A refusal is shown by the client, and the draft stays.
-        if chat.send(&draft.get_untracked()).is_ok() {
+        let done = match intent.editing.get_untracked() {
+            Some(id) => chat.edit(&room, id, &text).is_ok(),
+            None => chat.send(&text, intent.replying.get_untracked()).is_ok(),
+        };
+        if done {
             draft.set(String::new());
+            intent.editing.set(None);
+            intent.replying.set(None);
             // Closes the on-screen keyboard on phones.
             if let Some(input) = input.get_untracked() {
                 let _ = input.blur();
@@ -49,13 +70,33 @@ pub fn Composer(chat: ChatClient) -> impl IntoView {
         send();
     };
     let on_keydown = move |ev: KeyboardEvent| {
-        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+        let key = ev.key();
+        if key == "Enter" && !ev.shift_key() && !ev.is_composing() {
             ev.prevent_default();
             send();
+        } else if key == "Escape"
+            && (intent.editing.get_untracked().is_some()
+                || intent.replying.get_untracked().is_some())
+        {
+            if intent.editing.get_untracked().is_some() {
+                draft.set(String::new());
+            }
+            intent.editing.set(None);
+            intent.replying.set(None);
+        } else if key == "ArrowUp"
+            && draft.with_untracked(String::is_empty)
+            && intent.editing.get_untracked().is_none()
+            && let Some(mine) = chat.my_last(&room.get_untracked())
+        {
+            ev.prevent_default();
+            intent.replying.set(None);
+            intent.editing.set(Some(mine.id));
         }
     };
+    let editing = move || intent.editing.get().is_some();
 
     view! {
+        <Composing chat room intent draft />
         <form
             id="form"
             action="#"
@@ -85,10 +126,53 @@ pub fn Composer(chat: ChatClient) -> impl IntoView {
                 class="rounded-lg bg-blue-700 px-4 py-2 font-medium text-white hover:bg-blue-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-blue-600 focus-visible:ring-offset-2 disabled:cursor-not-allowed disabled:bg-slate-400 dark:focus-visible:ring-offset-slate-900"
                 disabled=move || !can_send()
             >
-                "Send message"
+                {move || if editing() { "Save edit" } else { "Send message" }}
             </button>
         </form>
         <ComposerNotes chat draft />
+    }
+}
+
+/// Above the composer while it edits or answers a message: which, and how to stop.
+#[component]
+fn Composing(
+    chat: ChatClient,
+    room: Signal<String>,
+    intent: Intent,
+    draft: RwSignal<String>,
+) -> impl IntoView {
+    let what = move || {
+        if intent.editing.get().is_some() {
+            return Some("Editing your message (Esc to cancel)".to_owned());
+        }
+        let id = intent.replying.get()?;
+        let original = chat.message(&room.get(), id)?;
+        Some(
+            [
+                "Replying to ",
+                &original.sender,
+                ": ",
+                &quote_of(&original.message),
+            ]
+            .concat(),
+        )
+    };
+    let cancel = move |_| {
+        if intent.editing.get_untracked().is_some() {
+            draft.set(String::new());
+        }
+        intent.editing.set(None);
+        intent.replying.set(None);
+    };
+    view! {
+        <div
+            id="composing"
+            class="mb-1 flex items-center gap-2 rounded-lg bg-slate-100 px-2 py-1 text-sm text-slate-700 dark:bg-slate-800 dark:text-slate-200"
+            hidden=move || what().is_none()
+        >
+            <span class="min-w-0 flex-1 truncate">{what}</span>
+            <button type="button" class="shrink-0 font-medium underline" on:click=cancel>"Cancel"</button>
+        </div>
     }
 }
 
@@ -102,7 +186,7 @@ fn ComposerNotes(chat: ChatClient, draft: RwSignal<String>) -> impl IntoView {
                 {move || chat.error().get()}
             </p>
             <p id="composer-help" class="sr-only">
-                "Enter sends; Shift+Enter starts a new line."
+                "Enter sends; Shift+Enter starts a new line; Up-arrow edits my last message."
             </p>
             <p id="char-count" aria-live="polite" class="shrink-0 text-slate-600 dark:text-slate-400">
                 {move || draft.with(|d| chars_left(d))}

@@ -1,6 +1,6 @@
-//! The message stream of the conversation on screen: day separators, the "New messages"
-//! divider, arrivals and departures, messages with their time (grouped by sender, mine set
-//! apart), my messages still on their way, and who is typing. How it scrolls is
+//! The message stream of the conversation on screen: older history at the top, day
+//! separators, the "New messages" divider, arrivals and departures, messages (each
+//! [`MessageLine`]'s), my messages still on their way, and who is typing. How it scrolls is
 //! [`Follow`]'s.
 
 use std::collections::HashSet;
@@ -9,8 +9,11 @@ use leptos::html::Div;
 use leptos::prelude::*;
 
 use super::follow::Follow;
+use super::intent::Intent;
+use super::message::MessageLine;
+use super::older::{OlderControl, follow_jumps};
 use super::timeline::{Line, timeline};
-use crate::client::{ChatClient, Outgoing, Status, clock};
+use crate::client::{ChatClient, Outgoing, Status};
 use crate::protocol::{NewMessage, Notice, NoticeKind};
 
 /// Fills the height between the conversation's header and the composer; the newest line sits
@@ -20,10 +23,18 @@ pub fn MessageBox(
     chat: ChatClient,
     room: Signal<String>,
     unread_from: Signal<Option<u64>>,
+    intent: Intent,
 ) -> impl IntoView {
     let lines = lines_of(chat, room, unread_from);
     let pending = pending_in(chat, room);
     let follow = Follow::new(lines, pending, room, unread_from);
+    follow_jumps(chat, room, intent, follow);
+    let on_scroll = move |_| {
+        follow.on_scroll();
+        if follow.near_top() {
+            chat.load_older(&room.get_untracked());
+        }
+    };
     // The button stays (and keeps focus) while its count changes.
     let shown = Memo::new(move |_| follow.unseen.get() > 0);
     let quiet = move || {
@@ -40,13 +51,14 @@ pub fn MessageBox(
                 aria-live="polite"
                 aria-label="Messages"
                 tabindex="0"
-                on:scroll=move |_| follow.on_scroll()
-                class="relative flex h-full flex-col gap-0.5 overflow-y-auto px-2 py-2 focus:outline-none focus-visible:ring-2 focus-visible:ring-inset focus-visible:ring-blue-600 sm:px-4"
+                on:scroll=on_scroll
+                class="relative flex h-full flex-col gap-0.5 overflow-y-auto [overflow-anchor:none] px-2 py-2 focus:outline-none focus-visible:ring-2 focus-visible:ring-inset focus-visible:ring-blue-600 sm:px-4"
             >
                 // Pushes a short conversation down to the composer.
                 <div class="grow" aria-hidden="true"></div>
+                <OlderControl chat room />
                 <For each=move || lines.get() key=Line::key let(line)>
-                    <LineView line=line divider=follow.divider />
+                    <LineView chat intent line=line divider=follow.divider />
                 </For>
                 <For
                     each=move || pending.get()
@@ -116,7 +128,7 @@ fn pending_in(chat: ChatClient, room: Signal<String>) -> Signal<Vec<Outgoing>> {
 }
 
 #[component]
-fn LineView(line: Line, divider: NodeRef<Div>) -> impl IntoView {
+fn LineView(chat: ChatClient, intent: Intent, line: Line, divider: NodeRef<Div>) -> impl IntoView {
     match line {
         Line::Unread => view! {
             <div
@@ -158,36 +170,7 @@ fn LineView(line: Line, divider: NodeRef<Div>) -> impl IntoView {
             message,
             grouped,
             mine,
-        } => view! { <MessageLine message grouped mine /> }.into_any(),
-    }
-}
-
-/// "<sender> says: <message>" with its time; mine are set apart.
-#[component]
-fn MessageLine(message: NewMessage, grouped: bool, mine: bool) -> impl IntoView {
-    let (short, full, _) = clock::local_time(message.ts);
-    let class = format!(
-        "group flex items-baseline gap-2 rounded-lg px-2 {} {}",
-        if grouped { "py-0" } else { "mt-1 py-0.5" },
-        if mine {
-            "bg-blue-50 dark:bg-blue-950/60"
-        } else {
-            ""
-        },
-    );
-    // A grouped line keeps "<sender> says:" for screen readers (and the tutorial's text), but
-    // shows it only once per group.
-    let sender_class = if grouped { "sr-only" } else { "font-semibold" };
-    view! {
-        <p class=class data-mine=mine.then_some("true")>
-            <span class="min-w-0 flex-1 break-words whitespace-pre-wrap">
-                <strong class=sender_class>{format!("{} says: ", message.sender)}</strong>
-                <span>{message.message}</span>
-            </span>
-            <time class="shrink-0 text-xs text-slate-600 dark:text-slate-400" title=full>
-                {short}
-            </time>
-        </p>
+        } => view! { <MessageLine chat intent message grouped mine /> }.into_any(),
     }
 }
 

@@ -11,13 +11,18 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::use_params_map;
 use leptos_router::{ParamSegment, StaticSegment};
 
+mod actions;
 mod composer;
 mod conversations;
 mod drawer;
 mod follow;
+mod intent;
+mod message;
 mod messages;
+mod older;
 mod page;
 mod peers;
+mod reactions;
 mod switcher;
 mod timeline;
 mod unread;

@@ -11,6 +11,7 @@ use leptos_router::hooks::use_navigate;
 use super::composer::Composer;
 use super::conversations::{Conversations, unread_elsewhere};
 use super::drawer::{Backdrop, DrawerToggle, Drawers, FOCUS_RING, Side};
+use super::intent::Intent;
 use super::messages::{MessageBox, TypingLine};
 use super::peers::{PeerList, PeersToggle, members_of};
 use super::switcher::{self, Switcher};
@@ -25,11 +26,14 @@ pub fn ChatPage(#[prop(into)] room: Signal<String>) -> impl IntoView {
     let peers = members_of(chat, room);
     let drawers = Drawers::new();
     let switcher = NodeRef::<Dialog>::new();
-    // Another conversation on screen: the drawer or switcher it was picked from is done.
+    let intent = Intent::new();
+    // Another conversation on screen: the drawer or switcher it was picked from is done, and
+    // an edit or reply begun in the last one does not carry over.
     Effect::new(move |_| {
         room.track();
         drawers.dismiss();
         switcher::close(switcher);
+        intent.clear();
     });
     shortcuts(drawers, switcher);
 
@@ -43,10 +47,10 @@ pub fn ChatPage(#[prop(into)] room: Signal<String>) -> impl IntoView {
                 class="flex min-h-0 min-w-0 flex-col bg-white dark:bg-slate-900"
             >
                 <ConversationHeader chat room peers drawers />
-                <MessageBox chat room unread_from />
+                <MessageBox chat room unread_from intent />
                 <div class="shrink-0 px-2 pb-2 sm:px-4 sm:pb-3">
                     <TypingLine chat room />
-                    <Composer chat />
+                    <Composer chat room intent />
                 </div>
             </main>
             <PeerList chat peers drawers />

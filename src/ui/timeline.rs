@@ -34,7 +34,9 @@ impl Line {
                 grouped,
                 mine,
             } => {
-                format!("m:{}:{grouped}:{mine}", message.id)
+                // With its change number: an edited, deleted or reacted-to message is drawn
+                // again.
+                format!("m:{}:{}:{grouped}:{mine}", message.id, message.rev)
             }
         }
     }

@@ -16,10 +16,11 @@ use super::{env, later, millis, sleep, storage};
 use crate::client::clock;
 use crate::client::handle::Command;
 use crate::client::outbox::{Answer, Outbox, RATE_LIMIT_PAUSE_MS};
+use crate::client::requests::{OLDER_RETRY_MS, Requests};
 use crate::client::session::{Action, Session, backoff};
 use crate::client::state::{ChatState, Effect, Status};
 use crate::client::typing::TypingThrottle;
-use crate::protocol::{Auth, DEFAULT_ROOM, EventError};
+use crate::protocol::{Auth, ClientEvent, DEFAULT_ROOM, Done, EventError, Request};
 
 /// While on long-polling, how often to check whether WebSocket works again.
 const WEBSOCKET_RETRY: Duration = Duration::from_secs(60);
@@ -107,6 +108,10 @@ impl Connection {
         };
         if let Some(position) = self.state.position(DEFAULT_ROOM) {
             auth.last_seen.insert(DEFAULT_ROOM.into(), position);
+            // Beside where I stand: what I last saw change, so I hear what changed since.
+            if let Some(changes) = self.state.changes(DEFAULT_ROOM) {
+                auth.changes.insert(DEFAULT_ROOM.into(), changes);
+            }
         }
         let mut attempt = Attempt::new(link, Session::new(auth), self.state, was_lost);
         if transport == Transport::Polling {
@@ -123,6 +128,7 @@ enum Wake {
     Silence,
     Probe,
     Resume,
+    OlderAgain,
 }
 
 /// One connection: a link and its session, until it ends.
@@ -133,6 +139,10 @@ struct Attempt {
     /// Whether an earlier connection was lost (then joining says "Back online").
     was_lost: bool,
     outbox: Outbox,
+    requests: Requests,
+    /// The conversation whose older page the server found too fast, and when to ask again.
+    older_again: Option<String>,
+    older_timer: Fuse<TimeoutFuture>,
     typing: TypingThrottle,
     /// Fires when the server has been silent too long.
     deadline: Fuse<TimeoutFuture>,
@@ -151,6 +161,9 @@ impl Attempt {
             state,
             was_lost,
             outbox: Outbox::default(),
+            requests: Requests::default(),
+            older_again: None,
+            older_timer: Fuse::terminated(),
             typing: TypingThrottle::default(),
             probe: Fuse::terminated(),
             paused: Fuse::terminated(),
@@ -165,6 +178,7 @@ impl Attempt {
                 () = &mut self.deadline => Wake::Silence,
                 () = &mut self.probe => Wake::Probe,
                 () = &mut self.paused => Wake::Resume,
+                () = &mut self.older_timer => Wake::OlderAgain,
             };
             let end = match wake {
                 Wake::Frame(Some(text)) => self.on_frame(&text),
@@ -177,6 +191,13 @@ impl Attempt {
                 Wake::Probe => self.probe(base).await,
                 Wake::Resume => {
                     self.outbox.resume();
+                    None
+                }
+                Wake::OlderAgain => {
+                    if let Some(room) = self.older_again.take() {
+                        self.state.older_failed(&room);
+                        self.older(&room);
+                    }
                     None
                 }
             };
@@ -232,8 +253,17 @@ impl Attempt {
                 self.perform(effects);
             }
             Action::Acked { ack, result } => {
-                if self.outbox.on_ack(ack, result, &self.state) == Answer::Pause {
-                    self.paused = sleep(Duration::from_millis(RATE_LIMIT_PAUSE_MS.into()));
+                match self.outbox.on_ack(ack, result.clone(), &self.state) {
+                    Answer::Pause => {
+                        self.paused = sleep(Duration::from_millis(RATE_LIMIT_PAUSE_MS.into()));
+                    }
+                    Answer::Settled => {}
+                    Answer::Other => {
+                        if let Some(room) = self.requests.on_ack(ack, result, &self.state) {
+                            self.older_again = Some(room);
+                            self.older_timer = sleep(Duration::from_millis(OLDER_RETRY_MS.into()));
+                        }
+                    }
                 }
             }
             Action::Closed => return Some(self.lost()),
@@ -250,9 +280,18 @@ impl Attempt {
                 storage::save(&self.state.remembered());
                 if joined {
                     let after = self.state.position(&room);
-                    self.send(self.session.join(&room, after));
+                    let changes = self.state.changes(&room);
+                    self.send(self.session.join(&room, after, changes));
                 }
             }
+            Command::Older(room) => {
+                if joined {
+                    self.older(&room);
+                }
+            }
+            Command::Edit(edit) => self.change(edit),
+            Command::Delete(delete) => self.change(delete),
+            Command::React(react) => self.change(react),
             Command::Typing(room) => {
                 if joined && self.typing.allow(&room, clock::now_ms()) {
                     self.send(self.session.typing(&room));
@@ -268,11 +307,39 @@ impl Attempt {
         }
     }
 
+    /// Asks for the page before the oldest message held in `room`, if one may be asked.
+    fn older(&mut self, room: &str) {
+        if let Some(frame) = self.requests.older(&mut self.session, &self.state, room) {
+            self.link.send(frame);
+        }
+    }
+
+    /// Sends a change to a message; offline, says that it was not done.
+    fn change<R>(&mut self, change: R)
+    where
+        R: Request<Accepted = Done> + Into<ClientEvent>,
+    {
+        if !self.session.is_joined() {
+            return self
+                .state
+                .show_error("Offline: not done. Try again once back online.".into());
+        }
+        if let Some(frame) = self.requests.change(&mut self.session, &self.state, change) {
+            self.link.send(frame);
+        }
+    }
+
     fn perform(&mut self, effects: Vec<Effect>) {
         for effect in effects {
             match effect {
-                Effect::Resync { room, after } => self.send(self.session.resync(&room, after)),
-                Effect::Join { room, after } => self.send(self.session.join(&room, after)),
+                Effect::Resync { room, after } => {
+                    let changes = self.state.changes(&room);
+                    self.send(self.session.resync_since(&room, after, changes));
+                }
+                Effect::Join { room, after } => {
+                    let changes = self.state.changes(&room);
+                    self.send(self.session.join(&room, after, changes));
+                }
                 Effect::SaveConversations => storage::save(&self.state.remembered()),
                 Effect::Later { ms, timer } => later(self.state, ms, timer),
             }

@@ -35,6 +35,8 @@ impl ChatState {
             });
         }
         self.status.set(Status::Online);
+        // The answers to requests of the connection before will never come.
+        self.older_all_failed();
         for room in self.followed.get_untracked() {
             if room != DEFAULT_ROOM {
                 let after = self.position(&room);

@@ -1,6 +1,7 @@
 //! The message stream in [`ChatState`]: live messages and history merged in order, each
 //! conversation's cursor (a jump in ids asks for a resync), unread counts, my pending
-//! messages confirmed, and direct conversations followed and named.
+//! messages confirmed, and direct conversations followed and named. What is kept when there
+//! are too many is [`evict`]'s.
 
 use leptos::prelude::*;
 
@@ -12,6 +13,7 @@ impl ChatState {
         let room = message.room.clone();
         let mut effects = Vec::new();
         let gap = self.with_cursor(&room, |c| c.on_message(message.id));
+        self.note_change(&room, message.rev);
         let mine = self.is_me(&message.from);
         if let Some(client_id) = message.client_id.as_ref().filter(|_| mine) {
             // My own message came back: it is no longer pending. Only mine: client ids are
@@ -30,7 +32,7 @@ impl ChatState {
         }
         // Whoever just sent a message has stopped typing it.
         self.typists.update(|t| t.stopped(&room, &message.from));
-        self.messages.update(|list| merge_messages(list, [message]));
+        self.merge([message]);
         if let Some(after) = gap {
             effects.push(Effect::Resync { room, after });
         }
@@ -42,6 +44,8 @@ impl ChatState {
         let mut effects = Vec::new();
         let ids = history.messages.iter().map(|m| m.id);
         let gap = self.with_cursor(&room, |c| c.on_history(history.after, ids));
+        let newest_change = history.messages.iter().map(|m| m.rev).max();
+        self.note_change(&room, newest_change.unwrap_or(0));
         if is_direct_key(&room) {
             let me = self.my_id.get_untracked().unwrap_or_default();
             let theirs = history.messages.iter().rev().find(|m| m.from != me);
@@ -49,18 +53,20 @@ impl ChatState {
                 effects.push(Effect::SaveConversations);
             }
         }
-        self.messages
-            .update(|list| merge_messages(list, history.messages));
+        self.merge(history.messages);
         if let Some(after) = gap {
             effects.push(Effect::Resync { room, after });
         }
         effects
     }
 
-    /// A message I may hold changed: its newer state replaces mine (an older or repeated one,
-    /// as a resync can bring after a live update, is ignored).
-    pub(super) fn on_updated(&self, message: NewMessage) {
-        self.messages.update(|list| merge_messages(list, [message]));
+    /// Adds messages to the stream, then keeps it within [`MAX_SHOWN_MESSAGES`].
+    pub(super) fn merge(&self, incoming: impl IntoIterator<Item = NewMessage>) {
+        let on_screen = self.active.get_untracked();
+        self.messages.update(|list| {
+            merge_messages(list, incoming);
+            evict(list, &on_screen);
+        });
     }
 
     /// Follows a direct conversation (someone wrote to me) and learns their display name;
@@ -80,12 +86,13 @@ impl ChatState {
 }
 
 /// Adds messages to the list, keeping each conversation ordered by id, without duplicates
-/// (history and live broadcasts can overlap: of two copies the one changed last stays), and
-/// at most [`MAX_SHOWN_MESSAGES`] long (the oldest messages go first).
-fn merge_messages(list: &mut Vec<NewMessage>, incoming: impl IntoIterator<Item = NewMessage>) {
+/// (history and live broadcasts can overlap: of two copies the one changed last stays).
+pub(super) fn merge_messages(
+    list: &mut Vec<NewMessage>,
+    incoming: impl IntoIterator<Item = NewMessage>,
+) {
     for message in incoming {
-        let key = |m: &NewMessage| (m.room.clone(), m.id);
-        match list.binary_search_by_key(&key(&message), key) {
+        match find(list, &message.room, message.id) {
             Ok(at) => {
                 if message.rev > list[at].rev {
                     list[at] = message;
@@ -94,13 +101,33 @@ fn merge_messages(list: &mut Vec<NewMessage>, incoming: impl IntoIterator<Item =
             Err(at) => list.insert(at, message),
         }
     }
+}
+
+/// Where message `id` of `room` is in the list, or where it would go.
+pub(super) fn find(list: &[NewMessage], room: &str, id: u64) -> Result<usize, usize> {
+    list.binary_search_by(|m| (m.room.as_str(), m.id).cmp(&(room, id)))
+}
+
+/// Keeps the list at most [`MAX_SHOWN_MESSAGES`] long by dropping the oldest messages of the
+/// conversations not on screen. The one on screen is left alone, however long: its reader may
+/// have scrolled back to load every one of them, and taking the oldest away under their eyes
+/// would undo that. It is trimmed once it goes off screen (see [`ChatState::focus`]), and
+/// scrolling back loads the pages again. Dropping the oldest keeps every conversation one run
+/// of ids, so its cursor and its older pages still line up.
+pub(super) fn evict(list: &mut Vec<NewMessage>, on_screen: &str) {
     while list.len() > MAX_SHOWN_MESSAGES {
         let oldest = list
             .iter()
             .enumerate()
+            .filter(|(_, m)| m.room != on_screen)
             .min_by_key(|(_, m)| m.ts)
-            .map_or(0, |(i, _)| i);
-        list.remove(oldest);
+            .map(|(i, _)| i);
+        match oldest {
+            Some(at) => {
+                list.remove(at);
+            }
+            None => return,
+        }
     }
 }
 
@@ -173,6 +200,7 @@ mod tests {
                 client_id: "page-1".into(),
                 room: "general".into(),
                 text: "m1".into(),
+                reply_to: None,
                 failed: None,
             });
             let mut echo = message("general", 1, ME);
@@ -191,6 +219,7 @@ mod tests {
                 client_id: "page-1".into(),
                 room: "general".into(),
                 text: "m1".into(),
+                reply_to: None,
                 failed: None,
             });
             let mut forged = message("general", 1, ANN);
@@ -323,6 +352,31 @@ mod tests {
         let mut list = Vec::new();
         let many = (1..=MAX_SHOWN_MESSAGES as u64 + 10).map(|id| message("general", id, ANN));
         merge_messages(&mut list, many);
+        evict(&mut list, "rust");
         assert_eq!((list.len(), list[0].id), (MAX_SHOWN_MESSAGES, 11));
+    }
+
+    #[test]
+    fn eviction_spares_the_conversation_on_screen_and_trims_it_once_it_leaves() {
+        Owner::new().with(|| {
+            let state = welcomed();
+            state.focus("rust");
+            // A page of general, then the reader scrolls back far in rust.
+            let general = (1..=10).map(|id| message("general", id, ANN));
+            state.apply(history("general", 0, general.collect()), AT);
+            let cap = MAX_SHOWN_MESSAGES as u64;
+            let rust: Vec<_> = (1..=cap + 5).map(|id| message("rust", id, ANN)).collect();
+            state.apply(history("rust", 0, rust), AT);
+            assert_eq!(
+                shown(&state, "general"),
+                [] as [u64; 0],
+                "general went first"
+            );
+            assert_eq!(shown(&state, "rust").len(), MAX_SHOWN_MESSAGES + 5);
+            assert_eq!(shown(&state, "rust")[0], 1, "what I scrolled back to stays");
+            state.focus("general");
+            let rust = shown(&state, "rust");
+            assert_eq!((rust.len(), rust[0]), (MAX_SHOWN_MESSAGES, 6));
+        });
     }
 }
