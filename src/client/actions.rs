@@ -144,6 +144,7 @@ mod tests {
             messages,
             after: 0,
             latest: 3,
+            more: false,
         };
         chat.state.apply(ServerEvent::History(history), AT);
     }

@@ -136,6 +136,7 @@ mod tests {
             after: 0,
             latest: messages.last().map_or(0, |m| m.id),
             messages,
+            more: false,
         };
         state.apply(
             ServerEvent::History(history),

@@ -56,6 +56,12 @@ impl ChatState {
         self.merge(history.messages);
         if let Some(after) = gap {
             effects.push(Effect::Resync { room, after });
+        } else if history.more {
+            // The catch-up stopped at its size limit: ask for the rest.
+            effects.push(Effect::Resync {
+                room,
+                after: history.latest,
+            });
         }
         effects
     }
@@ -253,6 +259,32 @@ mod tests {
                 state.dm_names.get_untracked()[&key],
                 "blue-ann",
                 "not named after me"
+            );
+        });
+    }
+
+    #[test]
+    fn a_catch_up_cut_at_its_size_limit_asks_for_the_rest() {
+        Owner::new().with(|| {
+            let state = welcomed();
+            let ServerEvent::History(mut cut) = history(
+                "general",
+                0,
+                vec![message("general", 1, ANN), message("general", 2, ANN)],
+            ) else {
+                unreachable!()
+            };
+            cut.more = true;
+            let rest = Effect::Resync {
+                room: "general".into(),
+                after: 2,
+            };
+            assert_eq!(state.apply(ServerEvent::History(cut), AT), [rest]);
+            let whole = history("general", 2, vec![message("general", 3, ANN)]);
+            assert_eq!(
+                state.apply(whole, AT),
+                NOTHING,
+                "the end: nothing more to ask"
             );
         });
     }

@@ -1,5 +1,5 @@
-//! Catching one client up: the recent page of a room on connect or join, everything after the
-//! id it holds, then what changed since the change number it saw. Bounded, so that asking
+//! Catching one client up: the recent page of a room on connect or join, or what changed since
+//! the change number it saw and then everything after the id it holds. Bounded, so that asking
 //! cannot pin much memory: each `history` event holds at most [`EVENT_BYTES`] of messages, one
 //! request sends at most [`REQUEST_BYTES`] (the last event then says `more`, and the client
 //! asks again from there), and a connection has one catch-up composing at a time (the next
@@ -73,12 +73,25 @@ impl Chat {
         match after {
             None => self.send_recent(s, room).await,
             Some(after) => {
+                // Changes first, in change order, then what came after: a client raises its
+                // change cursor with every message it receives, so the history's newer
+                // change numbers must not arrive before the changes they would skip.
                 let mut budget = REQUEST_BYTES;
-                if self.send_after(s, room, after, &mut budget).await
-                    && let Some(since) = changes
+                if let Some(since) = changes
+                    && !self.send_changes(s, room, since, after, &mut budget).await
                 {
-                    self.send_changes(s, room, since, after, &mut budget).await;
+                    // Cut at the size limit: the client asks again from its new cursor.
+                    let history = History {
+                        room: room.to_owned(),
+                        messages: Vec::new(),
+                        after,
+                        latest: after,
+                        more: true,
+                    };
+                    emit(s, &history);
+                    return;
                 }
+                self.send_after(s, room, after, &mut budget).await;
             }
         }
     }
@@ -172,7 +185,7 @@ impl Chat {
 
     /// Sends the messages up to `up_to` whose change number is above `since`, in change
     /// order, within `budget` bytes: what a returning client missed about the messages it
-    /// holds. What does not fit waits for the client's next catch-up.
+    /// holds. False when the budget ran out (or sending failed) before the last one.
     async fn send_changes<A: Adapter>(
         &self,
         s: &SocketRef<A>,
@@ -180,30 +193,30 @@ impl Chat {
         mut since: u64,
         up_to: u64,
         budget: &mut usize,
-    ) {
+    ) -> bool {
         loop {
             let changed = match self.0.log.changed(room, since, up_to, READ_BATCH).await {
                 Ok(changed) => changed,
                 Err(e) => {
                     tracing::error!(sid = %s.id, error = %e, "changes not loaded");
-                    return;
+                    return false;
                 }
             };
             let exhausted = changed.len() < READ_BATCH;
             for message in changed {
                 let size = size_of(&message);
                 if size > *budget {
-                    return;
+                    return false;
                 }
                 *budget -= size;
                 since = since.max(message.rev);
                 if let Err(e) = s.emit(MessageUpdated::NAME, &MessageUpdated(message)) {
                     tracing::warn!(sid = %s.id, error = %e, "changes cut short");
-                    return;
+                    return false;
                 }
             }
             if exhausted {
-                return;
+                return true;
             }
         }
     }
