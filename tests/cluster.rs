@@ -324,26 +324,38 @@ async fn json_logs_are_one_object_per_line() {
         ],
     );
     let stdout = child.stdout.take().unwrap();
-    let lines: Vec<serde_json::Value> = std::io::BufReader::new(stdout)
-        .lines()
-        .take(2)
-        .map(|line| serde_json::from_str(&line.unwrap()).expect("a JSON object per line"))
-        .collect();
+    // Every line up to "listening on" (other start-up lines, such as a warning about the
+    // site, may come between; each must be JSON all the same).
+    let mut lines: Vec<serde_json::Value> = Vec::new();
+    for line in std::io::BufReader::new(stdout).lines().take(20) {
+        let line: serde_json::Value =
+            serde_json::from_str(&line.unwrap()).expect("a JSON object per line");
+        let listening = line["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("listening on"));
+        lines.push(line);
+        if listening {
+            break;
+        }
+    }
     let _ = child.kill();
     let _ = child.wait();
-    assert_eq!(lines[0]["level"], "INFO");
+    let joined = lines
+        .iter()
+        .find(|l| {
+            l["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("joined the cluster"))
+        })
+        .unwrap_or_else(|| panic!("no 'joined the cluster' line in {lines:?}"));
+    assert_eq!(joined["level"], "INFO");
+    assert!(joined["node"].is_string(), "{joined}");
     assert!(
-        lines[0]["message"]
+        lines.last().unwrap()["message"]
             .as_str()
             .unwrap()
-            .contains("joined the cluster")
-    );
-    assert!(lines[0]["node"].is_string(), "{}", lines[0]);
-    assert!(
-        lines[1]["message"]
-            .as_str()
-            .unwrap()
-            .contains("listening on")
+            .contains("listening on"),
+        "{lines:?}"
     );
 }
 

@@ -66,9 +66,9 @@ pub(super) async fn admit<A: Adapter>(
     s.on(LeaveRoom::NAME, handlers::on_leave::<A>);
     s.on(TypingIn::NAME, handlers::on_typing::<A>);
     s.on(Older::NAME, lifecycle::on_older::<A>);
-    s.on(Edit::NAME, lifecycle::on_edit::<A>);
-    s.on(Delete::NAME, lifecycle::on_delete::<A>);
-    s.on(React::NAME, lifecycle::on_react::<A>);
+    s.on(Edit::NAME, lifecycle::on_change::<A, Edit>);
+    s.on(Delete::NAME, lifecycle::on_change::<A, Delete>);
+    s.on(React::NAME, lifecycle::on_change::<A, React>);
     s.on_fallback(handlers::on_unknown_event::<A>);
     s.on_disconnect(handlers::on_disconnect::<A>);
     Ok(())

@@ -62,72 +62,64 @@ pub(super) async fn on_older<A: Adapter>(
     }
 }
 
-pub(super) async fn on_edit<A: Adapter>(
-    s: SocketRef<A>,
-    State(chat): State<Chat>,
-    Extension(member): Extension<Member>,
-    reply: Reply<A, Edit>,
-    TryData(request): TryData<Edit>,
-) {
-    let Some(reply) = reply.admit() else { return };
-    let Ok(request) = request else {
-        return reply.refuse(bad_payload("`edit` takes {room, id, text}."));
-    };
-    let text = match clean_message(&request.text) {
-        Ok(text) => text,
-        Err(e) => return reply.refuse(e),
-    };
-    change(
-        &s,
-        &chat,
-        &member,
-        reply,
-        &request.room,
-        request.id,
-        Change::Edit(text),
-    )
-    .await;
+/// A request to change one message: where it points, and the change it asks for once its
+/// payload is checked.
+pub(super) trait ChangeRequest: Request<Accepted = Done> + Send + 'static {
+    /// What a client is told when the payload does not parse.
+    const USAGE: &'static str;
+    fn target(&self) -> (&str, u64);
+    fn into_change(self) -> Result<Change, ChatError>;
 }
 
-pub(super) async fn on_delete<A: Adapter>(
-    s: SocketRef<A>,
-    State(chat): State<Chat>,
-    Extension(member): Extension<Member>,
-    reply: Reply<A, Delete>,
-    TryData(request): TryData<Delete>,
-) {
-    let Some(reply) = reply.admit() else { return };
-    let Ok(request) = request else {
-        return reply.refuse(bad_payload("`delete` takes {room, id}."));
-    };
-    change(
-        &s,
-        &chat,
-        &member,
-        reply,
-        &request.room,
-        request.id,
-        Change::Delete,
-    )
-    .await;
-}
-
-pub(super) async fn on_react<A: Adapter>(
-    s: SocketRef<A>,
-    State(chat): State<Chat>,
-    Extension(member): Extension<Member>,
-    reply: Reply<A, React>,
-    TryData(request): TryData<React>,
-) {
-    let Some(reply) = reply.admit() else { return };
-    let Ok(request) = request else {
-        return reply.refuse(bad_payload("`react` takes {room, id, emoji}."));
-    };
-    if let Err(e) = check_emoji(&request.emoji) {
-        return reply.refuse(e);
+impl ChangeRequest for Edit {
+    const USAGE: &'static str = "`edit` takes {room, id, text}.";
+    fn target(&self) -> (&str, u64) {
+        (&self.room, self.id)
     }
-    let emoji = Change::React(request.emoji);
-    change(&s, &chat, &member, reply, &request.room, request.id, emoji).await;
+    /// The new text follows the rules of a new message.
+    fn into_change(self) -> Result<Change, ChatError> {
+        clean_message(&self.text).map(Change::Edit)
+    }
+}
+
+impl ChangeRequest for Delete {
+    const USAGE: &'static str = "`delete` takes {room, id}.";
+    fn target(&self) -> (&str, u64) {
+        (&self.room, self.id)
+    }
+    fn into_change(self) -> Result<Change, ChatError> {
+        Ok(Change::Delete)
+    }
+}
+
+impl ChangeRequest for React {
+    const USAGE: &'static str = "`react` takes {room, id, emoji}.";
+    fn target(&self) -> (&str, u64) {
+        (&self.room, self.id)
+    }
+    fn into_change(self) -> Result<Change, ChatError> {
+        check_emoji(&self.emoji)?;
+        Ok(Change::React(self.emoji))
+    }
+}
+
+/// `edit`, `delete` and `react`: one handler, registered for each.
+pub(super) async fn on_change<A: Adapter, R: ChangeRequest>(
+    s: SocketRef<A>,
+    State(chat): State<Chat>,
+    Extension(member): Extension<Member>,
+    reply: Reply<A, R>,
+    TryData(request): TryData<R>,
+) {
+    let Some(reply) = reply.admit() else { return };
+    let Ok(request) = request else {
+        return reply.refuse(bad_payload(R::USAGE));
+    };
+    let (room, id) = (request.target().0.to_owned(), request.target().1);
+    match request.into_change() {
+        Ok(change_to_make) => change(&s, &chat, &member, reply, &room, id, change_to_make).await,
+        Err(e) => reply.refuse(e),
+    }
 }
 
 /// Asks the log for a change to message `id` of `room`, and answers.

@@ -272,6 +272,14 @@ impl RedisStore {
     }
 }
 
+/// The keys every script over one room's messages starts with: its stream, current-state
+/// hash and changes set (the order `READ_ONE` expects), then `more`.
+fn room_keys(room: &str, more: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut all = vec![keys::room(room), keys::state(room), keys::changes(room)];
+    all.extend(more);
+    all
+}
+
 /// `{id, json, rev, ...}` as a script returns them.
 fn decode_triples(flat: Vec<String>) -> Result<Vec<NewMessage>, StoreError> {
     flat.chunks(3)
@@ -315,14 +323,7 @@ impl MessageLog for RedisStore {
             let message = entry.into_message(0);
             let json = serde_json::to_string(&message).map_err(unavailable)?;
             let dedupe = client_id.map_or(String::new(), |cid| keys::retry(room, author, cid));
-            let script_keys = vec![
-                keys::room(room),
-                keys::state(room),
-                keys::changes(room),
-                keys::seq(room),
-                keys::rev(room),
-                FEED.to_owned(),
-            ];
+            let script_keys = room_keys(room, [keys::seq(room), keys::rev(room), FEED.to_owned()]);
             let args = vec![
                 json,
                 dedupe,
@@ -427,13 +428,7 @@ impl MessageLog for RedisStore {
                     .alter
                     .evalsha_with_reload(
                         &self.client,
-                        vec![
-                            keys::room(room),
-                            keys::state(room),
-                            keys::changes(room),
-                            keys::rev(room),
-                            FEED.to_owned(),
-                        ],
+                        room_keys(room, [keys::rev(room), FEED.to_owned()]),
                         vec![
                             id.to_string(),
                             read_rev.to_string(),
@@ -500,12 +495,7 @@ impl MessageLog for RedisStore {
                     .expire_room
                     .evalsha_with_reload(
                         &self.client,
-                        vec![
-                            keys::room(room),
-                            keys::state(room),
-                            keys::changes(room),
-                            keys::seq(room),
-                        ],
+                        room_keys(room, [keys::seq(room)]),
                         vec![before_ms.to_string()],
                     )
                     .await

@@ -54,6 +54,18 @@ impl MemoryLog {
     }
 }
 
+impl MemoryLog {
+    /// Reads one room (nothing, for a room never written to).
+    fn read<T: Default + Send + 'static>(
+        &self,
+        room: &str,
+        read: impl FnOnce(&RoomLog) -> T,
+    ) -> BoxFuture<'static, Result<T, StoreError>> {
+        let found = lock(&self.rooms).get(room).map(read).unwrap_or_default();
+        Box::pin(ready(Ok(found)))
+    }
+}
+
 impl MessageLog for MemoryLog {
     fn append<'a>(&'a self, entry: Entry<'a>) -> BoxFuture<'a, Result<Appended, StoreError>> {
         let mut rooms = lock(&self.rooms);
@@ -92,19 +104,10 @@ impl MessageLog for MemoryLog {
         room: &'a str,
         limit: usize,
     ) -> BoxFuture<'a, Result<Vec<NewMessage>, StoreError>> {
-        let rooms = lock(&self.rooms);
-        let recent = rooms
-            .get(room)
-            .map(|log| {
-                let skip = log.messages.len().saturating_sub(limit);
-                log.messages
-                    .iter()
-                    .skip(skip)
-                    .map(|(_, m)| m.clone())
-                    .collect()
-            })
-            .unwrap_or_default();
-        Box::pin(ready(Ok(recent)))
+        self.read(room, |log| {
+            let len = log.messages.len();
+            log.read(len.saturating_sub(limit)..len)
+        })
     }
 
     fn after<'a>(
@@ -113,20 +116,15 @@ impl MessageLog for MemoryLog {
         after: u64,
         limit: usize,
     ) -> BoxFuture<'a, Result<Vec<NewMessage>, StoreError>> {
-        let rooms = lock(&self.rooms);
-        let found = rooms
-            .get(room)
-            .map(|log| {
-                log.messages
-                    .iter()
-                    .map(|(_, m)| m)
-                    .filter(|m| m.id > after)
-                    .take(limit)
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default();
-        Box::pin(ready(Ok(found)))
+        self.read(room, |log| {
+            log.messages
+                .iter()
+                .map(|(_, m)| m)
+                .filter(|m| m.id > after)
+                .take(limit)
+                .cloned()
+                .collect()
+        })
     }
 
     fn older<'a>(
@@ -135,19 +133,14 @@ impl MessageLog for MemoryLog {
         before: u64,
         limit: usize,
     ) -> BoxFuture<'a, Result<Vec<NewMessage>, StoreError>> {
-        let rooms = lock(&self.rooms);
-        let found = rooms
-            .get(room)
-            .map(|log| {
-                let end = match log.position(before) {
-                    Some(at) => at,
-                    None if log.messages.front().is_some_and(|(_, m)| before <= m.id) => 0,
-                    None => log.messages.len(),
-                };
-                log.read(end.saturating_sub(limit)..end)
-            })
-            .unwrap_or_default();
-        Box::pin(ready(Ok(found)))
+        self.read(room, |log| {
+            let end = match log.position(before) {
+                Some(at) => at,
+                None if log.messages.front().is_some_and(|(_, m)| before <= m.id) => 0,
+                None => log.messages.len(),
+            };
+            log.read(end.saturating_sub(limit)..end)
+        })
     }
 
     fn get<'a>(
@@ -155,11 +148,9 @@ impl MessageLog for MemoryLog {
         room: &'a str,
         id: u64,
     ) -> BoxFuture<'a, Result<Option<NewMessage>, StoreError>> {
-        let rooms = lock(&self.rooms);
-        let found = rooms
-            .get(room)
-            .and_then(|log| log.position(id).map(|at| log.messages[at].1.clone()));
-        Box::pin(ready(Ok(found)))
+        self.read(room, |log| {
+            log.position(id).map(|at| log.messages[at].1.clone())
+        })
     }
 
     fn alter<'a>(
@@ -200,21 +191,18 @@ impl MessageLog for MemoryLog {
         up_to: u64,
         limit: usize,
     ) -> BoxFuture<'a, Result<Vec<NewMessage>, StoreError>> {
-        let rooms = lock(&self.rooms);
-        let mut found: Vec<NewMessage> = rooms
-            .get(room)
-            .map(|log| {
-                log.messages
-                    .iter()
-                    .map(|(_, m)| m)
-                    .filter(|m| m.id <= up_to && m.rev > since)
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default();
-        found.sort_by_key(|m| m.rev);
-        found.truncate(limit);
-        Box::pin(ready(Ok(found)))
+        self.read(room, |log| {
+            let mut found: Vec<NewMessage> = log
+                .messages
+                .iter()
+                .map(|(_, m)| m)
+                .filter(|m| m.id <= up_to && m.rev > since)
+                .cloned()
+                .collect();
+            found.sort_by_key(|m| m.rev);
+            found.truncate(limit);
+            found
+        })
     }
 
     fn expire(&self, before_ms: u64) -> BoxFuture<'_, Result<usize, StoreError>> {
