@@ -652,3 +652,65 @@ async fn parallel_attempts_from_one_address_never_exceed_its_cap() {
     );
     assert!(admitted.len() >= 40, "only {} admitted", admitted.len());
 }
+
+/// Opens a WebSocket session that says it comes through a proxy for `client`; whether the
+/// server accepted the handshake.
+async fn ws_forwarded_for(addr: SocketAddr, client: &str) -> bool {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("x-forwarded-for", client.parse().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((ws, _)) => {
+            // Held open for the rest of the test, so the slot stays taken.
+            std::mem::forget(ws);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// Behind a reverse proxy every client arrives from the proxy's address: with
+/// `chat.trusted-proxies` the per-address caps count the address the proxy recorded, and
+/// from any other peer the header is ignored (a client cannot pick the address its limits
+/// are counted under).
+#[tokio::test]
+async fn behind_a_trusted_proxy_limits_count_the_forwarded_address() {
+    let start = |trusted: Vec<&str>| {
+        let mut config = Config::default();
+        config.leptos.site_addr = "127.0.0.1:0".parse().unwrap();
+        config.leptos.hash_files = false;
+        config.chat.storage = chat::server::config::Storage::Memory;
+        config.chat.max_connections_per_ip = 2;
+        config.chat.handshakes_per_minute_per_ip = 1_000;
+        config.chat.trusted_proxies = trusted.into_iter().map(|n| n.parse().unwrap()).collect();
+        async move {
+            let server = Server::bind(config).await.unwrap();
+            let addr = server.local_addr();
+            tokio::spawn(server.serve(std::future::pending()));
+            addr
+        }
+    };
+    let proxied = start(vec!["127.0.0.1/32"]).await;
+    assert!(ws_forwarded_for(proxied, "198.51.100.1").await);
+    assert!(ws_forwarded_for(proxied, "198.51.100.1").await);
+    assert!(
+        !ws_forwarded_for(proxied, "198.51.100.1").await,
+        "a third from one client address is over the cap"
+    );
+    assert!(
+        ws_forwarded_for(proxied, "198.51.100.2").await,
+        "another client behind the same proxy has its own cap"
+    );
+
+    let direct = start(Vec::new()).await;
+    assert!(ws_forwarded_for(direct, "198.51.100.1").await);
+    assert!(ws_forwarded_for(direct, "198.51.100.2").await);
+    assert!(
+        !ws_forwarded_for(direct, "198.51.100.3").await,
+        "without trusted proxies the header is ignored: all three are 127.0.0.1"
+    );
+}

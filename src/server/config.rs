@@ -106,6 +106,9 @@ pub struct ChatSection {
     pub rooms_per_person_per_hour: u32,
     /// New public rooms one address (an IPv6 /64) may create per day (0: no limit).
     pub rooms_per_address_per_day: u32,
+    /// Reverse proxies in front of the server (`["127.0.0.1/32", "10.0.0.0/8"]`): only from
+    /// these peers is the client's address read from `Forwarded` / `X-Forwarded-For`.
+    pub trusted_proxies: Vec<super::proxy::Cidr>,
     /// Origins allowed to open the chat besides the page's own (`https://chat.example`).
     /// Requests without an Origin header (non-browser clients) are always allowed.
     pub allowed_origins: Vec<String>,
@@ -156,6 +159,7 @@ impl Default for ChatSection {
             handshakes_per_minute_per_ip: 120,
             rooms_per_person_per_hour: 10,
             rooms_per_address_per_day: 50,
+            trusted_proxies: Vec::new(),
             allowed_origins: Vec::new(),
             redis_url: String::new(),
             node_ttl_ms: 5_000,

@@ -36,6 +36,8 @@ struct GuardInner<C: Clock> {
     /// How long a handshake holds its slot while the client has not joined yet.
     reservation: Duration,
     allowed_origins: Vec<String>,
+    /// Peers whose `Forwarded` / `X-Forwarded-For` say who the client is.
+    trusted_proxies: Vec<super::proxy::Cidr>,
 }
 
 /// One address's connections: joined ones, and handshakes not joined yet (when each came).
@@ -85,6 +87,7 @@ impl<C: Clock + Clone> Guard<C> {
             // A client has `connect-timeout` to join after its handshake; then a little slack.
             reservation: config.connect_timeout() + Duration::from_secs(1),
             allowed_origins: config.allowed_origins.clone(),
+            trusted_proxies: config.trusted_proxies.clone(),
         }))
     }
 
@@ -171,10 +174,19 @@ impl<C: Clock + Clone> Guard<C> {
 /// host often has all of it, so per-address caps on full IPv6 addresses cap nothing), and an
 /// IPv4-mapped IPv6 address as the IPv4 address it is.
 pub fn peer_ip(extensions: &axum::http::Extensions) -> Option<IpAddr> {
-    extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| address_key(addr.ip()))
+    let client = match extensions.get::<ClientAddr>() {
+        Some(ClientAddr(ip)) => Some(*ip),
+        None => extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip()),
+    };
+    client.map(address_key)
 }
+
+/// The client's address as the trusted proxy in front recorded it (see [`super::proxy`]);
+/// put on the request by [`guard`], so every limit reads the same address.
+#[derive(Debug, Clone, Copy)]
+struct ClientAddr(IpAddr);
 
 /// See [`peer_ip`].
 pub fn address_key(ip: IpAddr) -> IpAddr {
@@ -194,7 +206,17 @@ pub fn address_key(ip: IpAddr) -> IpAddr {
 /// sessions) and adds security headers to every other response. The client bundles under
 /// `/socket.io/` are static files: any page may load them, and they open no session. Pages
 /// of the configured other origins get CORS on `/socket.io`, to read polling responses.
-pub async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> Response {
+pub async fn guard(State(guard): State<Guard>, mut request: Request, next: Next) -> Response {
+    if !guard.0.trusted_proxies.is_empty()
+        && let Some(ConnectInfo(peer)) = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .copied()
+    {
+        let client =
+            super::proxy::client_address(peer.ip(), request.headers(), &guard.0.trusted_proxies);
+        request.extensions_mut().insert(ClientAddr(client));
+    }
     let path = request.uri().path();
     let socket_io = path.starts_with("/socket.io");
     let bundle = super::client_bundle::serves(path);

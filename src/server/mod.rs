@@ -27,6 +27,7 @@ mod names;
 mod people;
 mod precompress;
 mod presence;
+pub mod proxy;
 mod rate;
 mod roster;
 mod site;
