@@ -22,6 +22,7 @@
 mod keys;
 mod log;
 mod roster;
+mod scripts;
 
 use std::time::{Duration, Instant};
 
