@@ -110,15 +110,8 @@ mod tests {
     use leptos::prelude::*;
 
     use super::*;
+    use crate::client::session::joined_for_tests;
     use crate::protocol::{Auth, Conversation, Frame};
-
-    fn joined() -> Session {
-        let mut s = Session::new(Auth::default());
-        s.on_frame(r#"0{"sid":"s","upgrades":[],"pingInterval":300,"pingTimeout":200}"#)
-            .unwrap();
-        s.on_frame("40").unwrap();
-        s
-    }
 
     fn queue(state: &ChatState, client_id: &str, room: &str, text: &str) {
         state.queue(Outgoing {
@@ -155,7 +148,7 @@ mod tests {
     fn messages_go_one_at_a_time_in_order_each_after_its_ack() {
         Owner::new().with(|| {
             let state = ChatState::new();
-            let (mut session, mut outbox) = (joined(), Outbox::default());
+            let (mut session, mut outbox) = (joined_for_tests(), Outbox::default());
             queue(&state, "c1", "general", "first");
             queue(&state, "c2", "rust", "second");
             let (ack, draft) = sent(&outbox.next(&mut session, &state).unwrap());
@@ -191,7 +184,7 @@ mod tests {
     fn too_fast_pauses_then_the_same_message_goes_again_with_the_same_id() {
         Owner::new().with(|| {
             let state = ChatState::new();
-            let (mut session, mut outbox) = (joined(), Outbox::default());
+            let (mut session, mut outbox) = (joined_for_tests(), Outbox::default());
             queue(&state, "c1", "general", "hello");
             let (ack, first) = sent(&outbox.next(&mut session, &state).unwrap());
             let too_fast = ChatError::new(ErrorCode::RateLimited, "slow down");
@@ -209,7 +202,7 @@ mod tests {
     fn a_refused_message_waits_for_a_retry_and_the_next_one_goes() {
         Owner::new().with(|| {
             let state = ChatState::new();
-            let (mut session, mut outbox) = (joined(), Outbox::default());
+            let (mut session, mut outbox) = (joined_for_tests(), Outbox::default());
             queue(&state, "c1", "general", "one");
             queue(&state, "c2", "general", "two");
             let (ack, _) = sent(&outbox.next(&mut session, &state).unwrap());
@@ -233,7 +226,7 @@ mod tests {
             let state = ChatState::new();
             let (me, them) = ("0123456789abcdef", "fedcba9876543210");
             state.my_id.set(Some(me.into()));
-            let (mut session, mut outbox) = (joined(), Outbox::default());
+            let (mut session, mut outbox) = (joined_for_tests(), Outbox::default());
             let key = Conversation::direct(me, them).unwrap().key();
             queue(&state, "c1", &key, "psst");
             let (_, draft) = sent(&outbox.next(&mut session, &state).unwrap());
@@ -246,7 +239,7 @@ mod tests {
     fn a_message_the_protocol_refuses_is_marked_not_sent() {
         Owner::new().with(|| {
             let state = ChatState::new();
-            let (mut session, mut outbox) = (joined(), Outbox::default());
+            let (mut session, mut outbox) = (joined_for_tests(), Outbox::default());
             queue(&state, "bad id", "general", "hello");
             assert_eq!(outbox.next(&mut session, &state), None);
             assert!(pending(&state)[0].1.is_some());

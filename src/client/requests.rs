@@ -111,15 +111,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::protocol::{Auth, Delete, Frame, History, NewMessage, ServerEvent};
-
-    fn joined() -> Session {
-        let mut s = Session::new(Auth::default());
-        s.on_frame(r#"0{"sid":"s","upgrades":[],"pingInterval":300,"pingTimeout":200}"#)
-            .unwrap();
-        s.on_frame("40").unwrap();
-        s
-    }
+    use crate::client::session::joined_for_tests;
+    use crate::protocol::{Delete, Frame, History, NewMessage, ServerEvent};
 
     fn holding(room: &str, ids: std::ops::RangeInclusive<u64>) -> ChatState {
         let state = ChatState::new();
@@ -159,7 +152,7 @@ mod tests {
     fn a_page_comes_back_into_the_stream_and_the_next_one_may_be_asked() {
         Owner::new().with(|| {
             let state = holding("general", 60..=70);
-            let (mut session, mut requests) = (joined(), Requests::default());
+            let (mut session, mut requests) = (joined_for_tests(), Requests::default());
             let frame = requests.older(&mut session, &state, "general").unwrap();
             assert!(requests.older(&mut session, &state, "general").is_none(), "one at a time");
             let page = json!({"messages": [{"sender": "a", "message": "m", "room": "general", "id": 59, "ts": 59}], "more": true});
@@ -173,7 +166,7 @@ mod tests {
     fn too_fast_asks_again_later_and_other_refusals_are_shown() {
         Owner::new().with(|| {
             let state = holding("general", 60..=70);
-            let (mut session, mut requests) = (joined(), Requests::default());
+            let (mut session, mut requests) = (joined_for_tests(), Requests::default());
             let frame = requests.older(&mut session, &state, "general").unwrap();
             let slow = ChatError::new(ErrorCode::RateLimited, "slow down");
             assert_eq!(

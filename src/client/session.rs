@@ -309,6 +309,17 @@ pub fn backoff(attempt: u32, random: f64) -> Duration {
     Duration::from_millis((base + jitter).max(0.0) as u64)
 }
 
+/// A session past its handshake and joined to the namespace, for the tests of the parts
+/// built on one (the outbox, requests).
+#[cfg(test)]
+pub(crate) fn joined_for_tests() -> Session {
+    let mut s = Session::new(Auth::default());
+    s.on_frame(r#"0{"sid":"s","upgrades":[],"pingInterval":300,"pingTimeout":200}"#)
+        .unwrap();
+    s.on_frame("40").unwrap();
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

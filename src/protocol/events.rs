@@ -170,13 +170,14 @@ mod tests {
 
     #[test]
     fn new_message_keeps_sender_and_message_fields() {
-        let msg = NewMessage::posted(
-            "red-fox".into(),
-            "hello".into(),
-            "general".into(),
-            3,
-            1_700_000_000_000,
-        );
+        let msg = NewMessage {
+            sender: "red-fox".into(),
+            message: "hello".into(),
+            room: "general".into(),
+            id: 3,
+            ts: 1_700_000_000_000,
+            ..NewMessage::default()
+        };
         let value = serde_json::to_value(&msg).unwrap();
         assert_eq!(value["sender"], "red-fox");
         assert_eq!(value["message"], "hello");
@@ -263,8 +264,15 @@ mod tests {
 
     #[test]
     fn message_updated_is_new_message_s_shape_and_always_has_reactions() {
-        let mut msg = NewMessage::posted("ann".into(), "hi".into(), "general".into(), 4, 9);
-        msg.rev = 7;
+        let mut msg = NewMessage {
+            sender: "ann".into(),
+            message: "hi".into(),
+            room: "general".into(),
+            id: 4,
+            ts: 9,
+            rev: 7,
+            ..NewMessage::default()
+        };
         let plain = serde_json::to_value(MessageUpdated(msg.clone())).unwrap();
         assert_eq!(plain["reactions"], json!([]));
         assert_eq!(
@@ -291,7 +299,14 @@ mod tests {
             Ok(ServerEvent::MessageUpdated(MessageUpdated(msg)))
         );
         // newMessage stays as small as before for a message nobody changed.
-        let fresh = NewMessage::posted("ann".into(), "hi".into(), "general".into(), 1, 1);
+        let fresh = NewMessage {
+            sender: "ann".into(),
+            message: "hi".into(),
+            room: "general".into(),
+            id: 1,
+            ts: 1,
+            ..NewMessage::default()
+        };
         let fresh = serde_json::to_value(fresh).unwrap();
         assert!(fresh.get("reactions").is_none() && fresh.get("rev").is_none());
     }

@@ -295,24 +295,6 @@ fn is_zero(n: &u64) -> bool {
 }
 
 impl NewMessage {
-    /// A message with the tutorial's fields and ours, nothing edited, answered or reacted to.
-    pub fn posted(sender: String, message: String, room: String, id: u64, ts: u64) -> Self {
-        NewMessage {
-            sender,
-            message,
-            room,
-            id,
-            ts,
-            client_id: None,
-            from: String::new(),
-            reply_to: None,
-            rev: 0,
-            edited: None,
-            deleted: false,
-            reactions: Vec::new(),
-        }
-    }
-
     /// Erases the text and reactions: what is left of a deleted message.
     pub fn erase(&mut self) {
         self.message.clear();

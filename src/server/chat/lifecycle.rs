@@ -115,7 +115,8 @@ pub(super) async fn on_change<A: Adapter, R: ChangeRequest>(
     let Ok(request) = request else {
         return reply.refuse(bad_payload(R::USAGE));
     };
-    let (room, id) = (request.target().0.to_owned(), request.target().1);
+    let (room, id) = request.target();
+    let room = room.to_owned();
     match request.into_change() {
         Ok(change_to_make) => change(&s, &chat, &member, reply, &room, id, change_to_make).await,
         Err(e) => reply.refuse(e),

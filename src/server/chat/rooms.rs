@@ -37,6 +37,14 @@ impl RoomDirectory {
 
     /// Every public room.
     pub async fn list(&self) -> Result<RoomList, StoreError> {
+        self.refresh_if_stale().await?;
+        Ok(RoomList {
+            rooms: lock(&self.cache).known.iter().cloned().collect(),
+        })
+    }
+
+    /// Asks the directory again when the cache is older than [`ROOMS_FRESH_FOR`].
+    async fn refresh_if_stale(&self) -> Result<(), StoreError> {
         let stale = lock(&self.cache).read_at.elapsed() > ROOMS_FRESH_FOR;
         if stale {
             let fresh = self.directory.rooms().await?;
@@ -44,15 +52,14 @@ impl RoomDirectory {
             cache.known.extend(fresh);
             cache.read_at = Instant::now();
         }
-        Ok(RoomList {
-            rooms: lock(&self.cache).known.iter().cloned().collect(),
-        })
+        Ok(())
     }
 
     /// Whether the room is known to exist (from the cache, refreshed at most every
     /// [`ROOMS_FRESH_FOR`]).
     pub async fn exists(&self, room: &str) -> Result<bool, StoreError> {
-        Ok(self.list().await?.rooms.iter().any(|r| r == room))
+        self.refresh_if_stale().await?;
+        Ok(lock(&self.cache).known.contains(room))
     }
 
     /// Makes a public room exist; true when it is new (then everyone should be told).
