@@ -13,6 +13,7 @@ mod connection;
 mod events;
 mod lifecycle;
 mod messages;
+mod moderation;
 
 use std::collections::HashMap;
 
@@ -21,7 +22,7 @@ use leptos::prelude::*;
 use super::outbox::Outgoing;
 use super::session::Cursor;
 use super::typing::Typists;
-use crate::protocol::{Conversation, DEFAULT_ROOM, NewMessage, Notice, Peer};
+use crate::protocol::{Conversation, DEFAULT_ROOM, NewMessage, Notice, Peer, Report, Standing};
 
 /// Messages kept in memory, over all conversations; the oldest of those not on screen go
 /// first.
@@ -137,6 +138,10 @@ pub struct ChatState {
     changes: StoredValue<HashMap<String, u64>>,
     /// Per conversation, how far back its history is loaded.
     pub(super) older: RwSignal<HashMap<String, lifecycle::Backlog>>,
+    /// Moderator or not, muted or not.
+    pub(super) standing: RwSignal<Standing>,
+    /// Reports that reached this moderator's page live, newest first.
+    pub(super) reports: RwSignal<Vec<Report>>,
 }
 
 impl ChatState {
@@ -162,6 +167,8 @@ impl ChatState {
             cursors: StoredValue::new(HashMap::new()),
             changes: StoredValue::new(HashMap::new()),
             older: RwSignal::new(HashMap::new()),
+            standing: RwSignal::new(Standing::default()),
+            reports: RwSignal::new(Vec::new()),
         }
     }
 

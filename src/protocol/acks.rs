@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::events::{
-    ChatError, Delete, Edit, ErrorCode, JoinRoom, LeaveRoom, NewMessage, Older, Page, React,
-    Resync, SendMessage, WireEvent,
+    Audit, Ban, ChatError, Delete, Edit, ErrorCode, JoinRoom, LeaveRoom, ListAudit, ListReports,
+    Mute, NewMessage, Older, Page, React, RemoveRoom, ReportMessage, Reports, Resync, SendMessage,
+    Unban, Unmute, WireEvent,
 };
 
 /// A client event that may be sent with an ack id, and what its acceptance carries.
@@ -68,6 +69,30 @@ impl Request for Delete {
 }
 impl Request for React {
     type Accepted = Done;
+}
+impl Request for ReportMessage {
+    type Accepted = Done;
+}
+impl Request for Mute {
+    type Accepted = Done;
+}
+impl Request for Unmute {
+    type Accepted = Done;
+}
+impl Request for Ban {
+    type Accepted = Done;
+}
+impl Request for Unban {
+    type Accepted = Done;
+}
+impl Request for RemoveRoom {
+    type Accepted = Done;
+}
+impl Request for ListReports {
+    type Accepted = Reports;
+}
+impl Request for ListAudit {
+    type Accepted = Audit;
 }
 
 /// The answer to a request, on the wire `{"ok":true, ...T}` or `{"ok":false, "error":…}`.

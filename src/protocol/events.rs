@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::codec::Frame;
+pub use super::moderation::*;
 pub use super::payloads::*;
 
 /// A payload type that travels as exactly one Socket.IO event.
@@ -112,6 +113,22 @@ events! {
         Delete(Delete) = "delete",
         /// Toggle my reaction on a message.
         React(React) = "react",
+        /// Tell the moderators about a message.
+        Report(ReportMessage) = "report",
+        /// Moderators: mute a person for a time.
+        Mute(Mute) = "mute",
+        /// Moderators: lift a mute.
+        Unmute(Unmute) = "unmute",
+        /// Moderators: ban a person (and optionally their addresses).
+        Ban(Ban) = "ban",
+        /// Moderators: lift a ban.
+        Unban(Unban) = "unban",
+        /// Moderators: remove a public room.
+        RemoveRoom(RemoveRoom) = "remove-room",
+        /// Moderators: a page of reports, newest first.
+        Reports(ListReports) = "reports",
+        /// Moderators: a page of the audit log, newest first.
+        Audit(ListAudit) = "audit",
     }
 }
 
@@ -130,7 +147,7 @@ events! {
         History(History) = "history",
         /// Who you are: your public id (for direct messages) and name; sent after connecting.
         Welcome(Welcome) = "welcome",
-        /// The public rooms; sent after connecting and whenever one is created.
+        /// The public rooms; sent once after connecting (then `rooms-changed`).
         Rooms(RoomList) = "rooms",
         /// Who is in a room, with ids; the richer twin of `update-peers`, for every room.
         RoomPeers(RoomPeers) = "room-peers",
@@ -140,6 +157,12 @@ events! {
         Notice(Notice) = "notice",
         /// A message was edited, deleted or reacted to: its whole current state.
         MessageUpdated(MessageUpdated) = "messageUpdated",
+        /// Public rooms that appeared or went (the full list comes once, as `rooms`).
+        RoomsChanged(RoomsChanged) = "rooms-changed",
+        /// Your standing: moderator or not, muted until when.
+        Standing(Standing) = "standing",
+        /// To moderators: someone reported a message.
+        Reported(Report) = "reported",
     }
 }
 
@@ -200,7 +223,23 @@ mod tests {
         assert_eq!(
             ClientEvent::NAMES,
             &[
-                "message", "resync", "join", "leave", "typing", "older", "edit", "delete", "react"
+                "message",
+                "resync",
+                "join",
+                "leave",
+                "typing",
+                "older",
+                "edit",
+                "delete",
+                "react",
+                "report",
+                "mute",
+                "unmute",
+                "ban",
+                "unban",
+                "remove-room",
+                "reports",
+                "audit"
             ]
         );
         assert_eq!(
@@ -216,7 +255,10 @@ mod tests {
                 "room-peers",
                 "typing",
                 "notice",
-                "messageUpdated"
+                "messageUpdated",
+                "rooms-changed",
+                "standing",
+                "reported"
             ]
         );
     }

@@ -8,6 +8,7 @@ pub mod acks;
 pub mod codec;
 pub mod events;
 pub mod limits;
+pub mod moderation;
 pub mod names;
 pub mod payloads;
 pub mod rooms;

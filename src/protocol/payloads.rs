@@ -418,7 +418,7 @@ pub enum ErrorCode {
     RateLimited,
     /// No message with that id in that conversation (or it is not one you may read).
     NotFound,
-    /// Only the author may do that to a message.
+    /// Only the author (or, for some acts, a moderator) may do that.
     NotAllowed,
     /// The message was deleted: it cannot be edited, answered or reacted to.
     Deleted,
@@ -426,4 +426,8 @@ pub enum ErrorCode {
     NotEmoji,
     /// The message carries as many kinds of reaction as it may.
     TooManyReactions,
+    /// A moderator muted you for a while: you can read, not post.
+    Muted,
+    /// A moderator banned you: the connection closes.
+    Banned,
 }

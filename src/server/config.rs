@@ -109,6 +109,13 @@ pub struct ChatSection {
     /// Reverse proxies in front of the server (`["127.0.0.1/32", "10.0.0.0/8"]`): only from
     /// these peers is the client's address read from `Forwarded` / `X-Forwarded-For`.
     pub trusted_proxies: Vec<super::proxy::Cidr>,
+    /// Public ids of the people who moderate (`["0123456789abcdef"]`, shown in each person's
+    /// settings); more can be added while the server runs with `chat moderator add <id>`.
+    #[serde(deserialize_with = "public_ids")]
+    pub moderators: Vec<String>,
+    /// Days after which a public room nobody is in and nobody wrote in (fractions allowed)
+    /// is removed; checked hourly. 0 keeps rooms forever.
+    pub room_idle_days: f64,
     /// Origins allowed to open the chat besides the page's own (`https://chat.example`).
     /// Requests without an Origin header (non-browser clients) are always allowed.
     pub allowed_origins: Vec<String>,
@@ -160,6 +167,8 @@ impl Default for ChatSection {
             rooms_per_person_per_hour: 10,
             rooms_per_address_per_day: 50,
             trusted_proxies: Vec::new(),
+            moderators: Vec::new(),
+            room_idle_days: 30.0,
             allowed_origins: Vec::new(),
             redis_url: String::new(),
             node_ttl_ms: 5_000,
@@ -294,6 +303,17 @@ impl Config {
     }
 }
 
+/// A list of public ids, each checked.
+fn public_ids<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let ids = Vec::<String>::deserialize(d)?;
+    match ids.iter().find(|id| !crate::protocol::is_public_id(id)) {
+        Some(bad) => Err(serde::de::Error::custom(format!(
+            "{bad:?} is not a public id (16 lowercase hex digits)"
+        ))),
+        None => Ok(ids),
+    }
+}
+
 fn defaults_table() -> toml::Table {
     match toml::Value::try_from(Config::default()) {
         Ok(toml::Value::Table(t)) => t,
@@ -418,6 +438,19 @@ mod tests {
             config.chat.allowed_origins,
             ["https://a.example", "https://b.example"]
         );
+    }
+
+    #[test]
+    fn moderators_are_public_ids_from_the_file_or_the_environment() {
+        let env = [("CHAT_MODERATORS", "0123456789abcdef,fedcba9876543210")];
+        let config = load("", &env).unwrap();
+        assert_eq!(
+            config.chat.moderators,
+            ["0123456789abcdef", "fedcba9876543210"]
+        );
+        let err = load("[chat]\nmoderators = [\"alice\"]\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("`chat.moderators`"), "{err}");
+        assert!(err.to_string().contains("not a public id"), "{err}");
     }
 
     #[test]

@@ -23,7 +23,9 @@ mod cluster;
 mod guard;
 pub(crate) mod headers;
 mod metrics;
+mod moderation;
 mod names;
+mod operator;
 mod people;
 mod precompress;
 mod presence;
@@ -83,6 +85,10 @@ pub async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(done) = operator::run(&args, &config).await {
+        return done;
+    }
     init_tracing(config.chat.log_format);
     let result = async {
         let server = Server::bind(config).await?;

@@ -16,14 +16,15 @@ use tokio::task::JoinHandle;
 
 use super::ServerError;
 use super::chat::{Chat, Parts};
-use super::cluster::{self, FeedReader, RedisProbe, RedisRoster, RedisStore};
+use super::cluster::{self, FeedReader, RedisLedger, RedisProbe, RedisRoster, RedisStore};
 use super::config::{Config, Storage};
 use super::guard::Guard;
 use super::metrics::{Metrics, Probe};
 use super::roster::{LocalRoster, Roster};
 use super::store::Committed;
 use super::store::{
-    Directory, MemoryDirectory, MemoryLog, MessageLog, SqliteStore, StorageProbe, StoreError,
+    Directory, Ledger, MemoryDirectory, MemoryLedger, MemoryLog, MessageLog, SqliteLedger,
+    SqliteStore, StorageProbe, StoreError,
 };
 use crate::protocol::MAX_PAYLOAD_BYTES;
 
@@ -31,6 +32,7 @@ use crate::protocol::MAX_PAYLOAD_BYTES;
 struct Backend {
     log: Arc<dyn MessageLog>,
     directory: Arc<dyn Directory>,
+    ledger: Arc<dyn Ledger>,
     roster: Arc<dyn Roster>,
     probes: Vec<Arc<dyn Probe>>,
     /// The backend's own background work (the shared feed, heartbeats).
@@ -116,6 +118,7 @@ async fn chat_on(
     Chat::new(Parts {
         log: backend.log.clone(),
         directory: backend.directory.clone(),
+        ledger: backend.ledger.clone(),
         roster: backend.roster.clone(),
         metrics: metrics.clone(),
         guard: guard.clone(),
@@ -130,21 +133,25 @@ fn single(
     messages: UnboundedSender<Committed>,
     rooms: UnboundedSender<String>,
 ) -> Result<Backend, ServerError> {
-    let (log, directory): (Arc<dyn MessageLog>, Arc<dyn Directory>) = match config.chat.storage {
-        Storage::Sqlite => {
-            let store = SqliteStore::open(&config.chat.database, config.chat.fsync, messages)?;
-            let store = Arc::new(store);
-            (store.clone(), store)
-        }
-        Storage::Memory => (
-            Arc::new(MemoryLog::new(config.chat.history_len, messages)),
-            Arc::new(MemoryDirectory::default()),
-        ),
-    };
+    let (log, directory, ledger): (Arc<dyn MessageLog>, Arc<dyn Directory>, Arc<dyn Ledger>) =
+        match config.chat.storage {
+            Storage::Sqlite => {
+                let store = SqliteStore::open(&config.chat.database, config.chat.fsync, messages)?;
+                let store = Arc::new(store);
+                let ledger = Arc::new(SqliteLedger::open(&config.chat.database)?);
+                (store.clone(), store, ledger)
+            }
+            Storage::Memory => (
+                Arc::new(MemoryLog::new(config.chat.history_len, messages)),
+                Arc::new(MemoryDirectory::default()),
+                Arc::new(MemoryLedger::default()),
+            ),
+        };
     Ok(Backend {
         probes: vec![Arc::new(StorageProbe(log.clone()))],
         log,
         directory,
+        ledger,
         roster: Arc::new(LocalRoster::new(rooms)),
         tasks: Vec::new(),
         node: None,
@@ -182,6 +189,7 @@ async fn clustered(
     let backend = Backend {
         log: store.clone(),
         directory: store.clone(),
+        ledger: Arc::new(RedisLedger::new(client.clone())),
         roster: node.clone(),
         probes: vec![
             Arc::new(StorageProbe(store)),
@@ -236,6 +244,12 @@ async fn serve_on<A: Attach>(
     tasks.push(tokio::spawn(
         chat.clone().fan_out(io.clone(), feeds.messages),
     ));
+    tasks.push(tokio::spawn(chat.clone().watch_moderation(io.clone())));
+    if let Some(days) = chat.room_idle_days() {
+        tasks.push(tokio::spawn(
+            chat.clone().expire_rooms_regularly(io.clone(), days),
+        ));
+    }
     let (stop, stopping) = oneshot::channel::<()>();
     let node = backend.node;
     let stopped = tokio::spawn(async move {

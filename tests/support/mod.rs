@@ -237,6 +237,10 @@ pub struct Client {
     /// Per room, the highest change number received (live or history): what a returning
     /// client says it has seen.
     pub changes: BTreeMap<String, u64>,
+    /// The last `standing` received.
+    pub standing: Option<chat::protocol::Standing>,
+    /// `reported` events (to moderators), in arrival order.
+    pub reports: Vec<chat::protocol::Report>,
 }
 
 impl Client {
@@ -318,6 +322,8 @@ impl Client {
             history_events: Vec::new(),
             updates: Vec::new(),
             changes: BTreeMap::new(),
+            standing: None,
+            reports: Vec::new(),
         }
     }
 
@@ -427,6 +433,14 @@ impl Client {
             Action::Event(ServerEvent::Typing(t)) => self.typing.push(t),
             Action::Event(ServerEvent::Notice(n)) => self.notices.push(n),
             Action::Event(ServerEvent::Rooms(r)) => self.rooms = r.rooms,
+            Action::Event(ServerEvent::RoomsChanged(c)) => {
+                self.rooms.retain(|r| !c.removed.contains(r));
+                self.rooms.extend(c.added);
+                self.rooms.sort();
+                self.rooms.dedup();
+            }
+            Action::Event(ServerEvent::Standing(s)) => self.standing = Some(s),
+            Action::Event(ServerEvent::Reported(r)) => self.reports.push(r),
             Action::Event(ServerEvent::RoomPeers(p)) => {
                 if p.room == DEFAULT_ROOM {
                     self.peers = p.peers.iter().map(|p| p.name.clone()).collect();

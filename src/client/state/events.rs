@@ -22,6 +22,9 @@ impl ChatState {
                 all.insert(peers.room, peers.peers);
             }),
             ServerEvent::Rooms(list) => self.rooms.set(list.rooms),
+            ServerEvent::RoomsChanged(changed) => return self.on_rooms_changed(changed),
+            ServerEvent::Standing(standing) => self.on_standing(standing),
+            ServerEvent::Reported(report) => self.on_reported(report),
             ServerEvent::NewMessage(message) => return self.on_message(message, env),
             ServerEvent::MessageUpdated(updated) => self.on_updated(updated.0),
             ServerEvent::History(history) => return self.on_history(history),

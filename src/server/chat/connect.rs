@@ -14,12 +14,14 @@ use super::delivery::emit;
 use super::handlers::{self, enter};
 use super::identity::{Member, anonymous_user_key, public_id, user_key};
 use super::lifecycle;
+use super::moderation::{self, MODERATORS_ROOM};
 use super::peer_sync::{READS_NAMES, READS_ROOM_PEERS};
 use super::reply::Limit;
 use super::{Chat, user_room};
 use crate::protocol::{
-    Auth, DEFAULT_ROOM, Delete, Edit, JoinRoom, LeaveRoom, NameGenerated, Older, React, Resync,
-    SendMessage, TypingIn, Welcome, WireEvent, check_token,
+    Auth, Ban, DEFAULT_ROOM, Delete, Edit, JoinRoom, LeaveRoom, ListAudit, ListReports, Mute,
+    NameGenerated, Older, React, RemoveRoom, ReportMessage, Resync, SendMessage, Standing,
+    TypingIn, Unban, Unmute, Welcome, WireEvent, check_token,
 };
 
 /// Where the client says it stands, from its connect packet (per room: the last id it holds
@@ -51,6 +53,10 @@ pub(super) async fn admit<A: Adapter>(
         Refusal("The connect payload must be an object like {\"token\": \"...\"}.".into())
     })?;
     let member = identify(&s, &chat, &auth).await?;
+    if let Some(ban) = chat.ban_of(&member.id, member.ip) {
+        tracing::info!(sid = %s.id, id = %member.id, "banned person refused");
+        return Err(Refusal(ban));
+    }
     s.extensions.insert(chat.0.metrics.clone());
     s.extensions.insert(member);
     s.extensions.insert(Resume {
@@ -69,6 +75,14 @@ pub(super) async fn admit<A: Adapter>(
     s.on(Edit::NAME, lifecycle::on_change::<A, Edit>);
     s.on(Delete::NAME, lifecycle::on_change::<A, Delete>);
     s.on(React::NAME, lifecycle::on_change::<A, React>);
+    s.on(ReportMessage::NAME, moderation::on_report::<A>);
+    s.on(Mute::NAME, moderation::on_mute::<A>);
+    s.on(Unmute::NAME, moderation::on_unmute::<A>);
+    s.on(Ban::NAME, moderation::on_ban::<A>);
+    s.on(Unban::NAME, moderation::on_unban::<A>);
+    s.on(RemoveRoom::NAME, moderation::on_remove_room::<A>);
+    s.on(ListReports::NAME, moderation::on_reports::<A>);
+    s.on(ListAudit::NAME, moderation::on_audit::<A>);
     s.on_fallback(handlers::on_unknown_event::<A>);
     s.on_disconnect(handlers::on_disconnect::<A>);
     Ok(())
@@ -165,6 +179,13 @@ pub(super) async fn on_connect<A: Adapter>(
             name: member.name.to_string(),
         },
     );
+    let standing = chat.0.moderation.standing_of(&member.id);
+    if standing != Standing::default() {
+        if standing.moderator {
+            s.join(MODERATORS_ROOM);
+        }
+        emit(&s, &standing);
+    }
     match chat.0.rooms.list().await {
         Ok(list) => emit(&s, &list),
         Err(e) => tracing::warn!(sid = %s.id, error = %e, "room list not read"),

@@ -11,7 +11,6 @@ use socketioxide::socket::DisconnectReason;
 
 use super::super::lock;
 use super::super::store::{Entry, StoreError};
-use super::delivery::broadcast;
 use super::identity::Member;
 use super::reply::Reply;
 use super::{Chat, user_room};
@@ -76,6 +75,9 @@ pub(super) async fn on_join<A: Adapter>(
     match chat.0.rooms.exists(&room).await {
         Ok(true) => {}
         Ok(false) => {
+            if let Err(muted) = chat.check_not_muted(&member) {
+                return reply.refuse(muted);
+            }
             if let Err(quota) = chat.0.room_quota.take(&member.id, member.ip) {
                 return reply.refuse(ChatError::new(ErrorCode::RateLimited, quota));
             }
@@ -85,7 +87,7 @@ pub(super) async fn on_join<A: Adapter>(
             return reply.refuse(unavailable("The room could not be created; try again."));
         }
     }
-    if let Err(e) = create_room(&chat, &io, &room).await {
+    if let Err(e) = chat.create_room(&io, &room).await {
         tracing::error!(sid = %s.id, error = %e, "room not created");
         return reply.refuse(unavailable("The room could not be created; try again."));
     }
@@ -96,19 +98,6 @@ pub(super) async fn on_join<A: Adapter>(
     reply.accept(RoomDone { room: room.clone() });
     chat.send_history(&s, &room, request.after, request.changes)
         .await;
-}
-
-/// Makes a public room exist; tells everyone when it is new.
-async fn create_room<A: Adapter>(
-    chat: &Chat,
-    io: &SocketIo<A>,
-    room: &str,
-) -> Result<(), StoreError> {
-    if chat.0.rooms.create(room).await? {
-        let list = chat.0.rooms.list().await?;
-        broadcast(io, &chat.0.metrics, Vec::new(), &list).await;
-    }
-    Ok(())
 }
 
 pub(super) async fn on_leave<A: Adapter>(
@@ -152,6 +141,9 @@ pub(super) async fn on_message<A: Adapter>(
             ));
         }
     };
+    if let Err(muted) = chat.check_not_muted(&member) {
+        return reply.refuse(muted);
+    }
     let (room, text) = match check_message(&s, &member, &sent) {
         Ok(checked) => checked,
         Err(e) => return reply.refuse(e),
@@ -202,7 +194,7 @@ pub(super) async fn on_message<A: Adapter>(
 /// Whether a direct message may go to `id`: someone online (here or, with several nodes,
 /// anywhere) or a person ever named here. A made-up id would otherwise open a conversation,
 /// stored for good, with nobody.
-async fn is_someone(chat: &Chat, id: &str) -> Result<bool, StoreError> {
+pub(super) async fn is_someone(chat: &Chat, id: &str) -> Result<bool, StoreError> {
     if lock(&chat.0.presence).contains(DEFAULT_ROOM, &Arc::<str>::from(id)) {
         return Ok(true);
     }

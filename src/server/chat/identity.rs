@@ -131,6 +131,15 @@ mod tests {
         fn add_room<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
             Box::pin(async { Ok(true) })
         }
+        fn remove_room<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+            Box::pin(async { Ok(false) })
+        }
+        fn room_created<'a>(
+            &'a self,
+            _: &'a str,
+        ) -> BoxFuture<'a, Result<Option<u64>, StoreError>> {
+            Box::pin(async { Ok(None) })
+        }
     }
 
     #[tokio::test]

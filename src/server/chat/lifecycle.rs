@@ -17,8 +17,8 @@ use super::handlers::{bad_payload, may_read, not_yours, unavailable};
 use super::identity::Member;
 use super::reply::Reply;
 use crate::protocol::{
-    ChatError, DEFAULT_PAGE, Delete, Done, Edit, ErrorCode, MAX_PAGE, MAX_REACTIONS, Older, Page,
-    React, Request, check_emoji, clean_message,
+    Action, AuditEntry, ChatError, DEFAULT_PAGE, Delete, Done, Edit, ErrorCode, MAX_PAGE,
+    MAX_REACTIONS, Older, Page, React, Request, check_emoji, clean_message,
 };
 
 pub(super) async fn on_older<A: Adapter>(
@@ -67,6 +67,8 @@ pub(super) async fn on_older<A: Adapter>(
 pub(super) trait ChangeRequest: Request<Accepted = Done> + Send + 'static {
     /// What a client is told when the payload does not parse.
     const USAGE: &'static str;
+    /// Whether it is posting, which a muted person may not do (taking back is not).
+    const POSTS: bool = true;
     fn target(&self) -> (&str, u64);
     fn into_change(self) -> Result<Change, ChatError>;
 }
@@ -84,6 +86,7 @@ impl ChangeRequest for Edit {
 
 impl ChangeRequest for Delete {
     const USAGE: &'static str = "`delete` takes {room, id}.";
+    const POSTS: bool = false;
     fn target(&self) -> (&str, u64) {
         (&self.room, self.id)
     }
@@ -115,9 +118,18 @@ pub(super) async fn on_change<A: Adapter, R: ChangeRequest>(
     let Ok(request) = request else {
         return reply.refuse(bad_payload(R::USAGE));
     };
+    if R::POSTS
+        && let Err(muted) = chat.check_not_muted(&member)
+    {
+        return reply.refuse(muted);
+    }
     let (room, id) = request.target();
     let room = room.to_owned();
     match request.into_change() {
+        // A moderator's deletion may be of anyone's message.
+        Ok(Change::Delete) if chat.is_moderator(&member) => {
+            change(&s, &chat, &member, reply, &room, id, Change::Remove).await
+        }
         Ok(change_to_make) => change(&s, &chat, &member, reply, &room, id, change_to_make).await,
         Err(e) => reply.refuse(e),
     }
@@ -136,8 +148,19 @@ async fn change<A: Adapter, R: Request<Accepted = Done>>(
     if !may_read(s, member, room) {
         return reply.refuse(not_yours(room));
     }
+    let removal = change == Change::Remove;
     match chat.0.log.alter(room, id, &member.id, change).await {
-        Ok(Ok(_)) => reply.accept(Done {}),
+        Ok(Ok(message)) => {
+            reply.accept(Done {});
+            if removal && *message.from != *member.id {
+                let entry = AuditEntry {
+                    room: Some(room.to_owned()),
+                    message: Some(id),
+                    ..AuditEntry::of(Action::Delete, &message.from)
+                };
+                chat.audit(member, entry).await;
+            }
+        }
         Ok(Err(refusal)) => reply.refuse(refused(refusal, room, id)),
         Err(e) => {
             tracing::error!(sid = %s.id, error = %e, "change not stored");

@@ -12,11 +12,12 @@
 //! | `lifecycle.rs` | a posted message's later life: older pages, edits, deletions, reactions |
 //! | `reply.rs` | answering an event: rate check, typed ack or `chat-error`, strikes |
 //! | `identity.rs` | a person: user key (secret-derived), public id, display name |
-//! | `rooms.rs` | the list of public rooms, cached from the directory |
+//! | `rooms.rs` | the public rooms: cached from the directory, created, removed, expired |
 //! | `notices.rs` | joined/left notices, their grace period and summaries |
 //! | `peer_sync.rs` | keeping every client's member lists true, paced |
 //! | `delivery.rs` | fan-out of committed messages and changes, emit/broadcast helpers |
 //! | `catch_up.rs` | one client's history and missed changes, bounded in bytes, one at a time |
+//! | `moderation.rs` | reports, and moderators' mutes, bans, room removals and audit log |
 //!
 //! Nothing a client sends is dropped silently: every refusal is answered (ack when the client
 //! asked for one, a `chat-error` event otherwise) and logged.
@@ -27,6 +28,7 @@ mod delivery;
 mod handlers;
 mod identity;
 mod lifecycle;
+mod moderation;
 mod notices;
 mod peer_sync;
 mod reply;
@@ -42,10 +44,11 @@ use socketioxide::socket::Sid;
 use super::config::ChatSection;
 use super::guard::Guard;
 use super::metrics::Metrics;
+use super::moderation::Moderation;
 use super::presence::Presence;
 use super::rate::RoomQuota;
 use super::roster::Roster;
-use super::store::{Directory, MessageLog, StoreError};
+use super::store::{Directory, Ledger, MessageLog, StoreError};
 use crate::protocol::DEFAULT_ROOM;
 
 use identity::Identity;
@@ -63,6 +66,8 @@ struct Inner {
     /// Room members by public id, connections by socket id.
     presence: Mutex<Presence<Arc<str>, Sid>>,
     rooms: RoomDirectory,
+    /// Who moderates, who is muted or banned.
+    moderation: Moderation,
     /// How many rooms each person and address may still create.
     room_quota: RoomQuota,
     notices: Notices,
@@ -80,6 +85,7 @@ struct Inner {
 pub struct Parts {
     pub log: Arc<dyn MessageLog>,
     pub directory: Arc<dyn Directory>,
+    pub ledger: Arc<dyn Ledger>,
     pub roster: Arc<dyn Roster>,
     pub metrics: Metrics,
     pub guard: Guard,
@@ -91,10 +97,13 @@ impl Chat {
     pub async fn new(parts: Parts) -> Result<Self, StoreError> {
         let identity = Identity::load(parts.directory.clone()).await?;
         let rooms = RoomDirectory::load(parts.directory).await?;
+        let moderation =
+            Moderation::load(parts.config.moderators.iter().cloned(), parts.ledger).await?;
         Ok(Chat(Arc::new(Inner {
             identity,
             presence: Mutex::new(Presence::default()),
             rooms,
+            moderation,
             room_quota: RoomQuota::new(&parts.config),
             notices: Notices::default(),
             peer_sync: PeerSync::default(),
@@ -112,6 +121,11 @@ impl Chat {
         io: &SocketIo<A>,
     ) -> A::InitRes {
         io.ns("/", connect::on_connect::<A>.with(connect::admit::<A>))
+    }
+
+    /// After how many days an empty, unused room goes, if ever.
+    pub fn room_idle_days(&self) -> Option<f64> {
+        Some(self.0.config.room_idle_days).filter(|days| *days > 0.0)
     }
 
     /// Makes the message log durable and compact; call after the last socket closed.

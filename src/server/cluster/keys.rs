@@ -18,6 +18,10 @@
 //! | `chat:presence:{room}:{node}` | hash | public id → name: that node's members of the room |
 //! | `chat:presence:{room}` | set | nodes with members in the room |
 //! | `chat:node:{node}:rooms` | set | rooms a node has members in, for sweeping it |
+//! | `chat:room-created` | hash | public room → when it was created (ms), for expiring empty ones |
+//! | `chat:mod:moderators` | set | moderators added at run time (public ids) |
+//! | `chat:mod:restrictions` | hash | `{kind}\|{target}` → `{until}\|{cause}`: bans, mutes, banned addresses |
+//! | `chat:mod:{book}` / `chat:mod:{book}:n` | sorted set / string | reports or audit records (JSON) scored by number; the last number |
 
 pub const FEED: &str = "chat:feed";
 pub const USERS: &str = "chat:users";
@@ -25,6 +29,14 @@ pub const NAMES: &str = "chat:names";
 pub const ROOMS: &str = "chat:rooms";
 pub const PEOPLE: &str = "chat:people";
 pub const NODES: &str = "chat:nodes";
+pub const ROOM_CREATED: &str = "chat:room-created";
+pub const MODERATORS: &str = "chat:mod:moderators";
+pub const RESTRICTIONS: &str = "chat:mod:restrictions";
+
+/// A moderation book's records and its last number.
+pub fn book(book: &str) -> (String, String) {
+    (format!("chat:mod:{book}"), format!("chat:mod:{book}:n"))
+}
 /// What the readiness probe writes (and lets expire).
 pub const PROBE: &str = "chat:probe";
 

@@ -1,6 +1,6 @@
 //! The shared message log and directory in Redis (keys: see [`super::keys`]).
 
-use fred::interfaces::{HashesInterface, KeysInterface, SetsInterface};
+use fred::interfaces::{HashesInterface, KeysInterface, SetsInterface, StreamsInterface};
 use fred::types::Expiration;
 use fred::types::scripts::Script;
 use futures::future::BoxFuture;
@@ -332,6 +332,19 @@ impl MessageLog for RedisStore {
         })
     }
 
+    fn purge<'a>(&'a self, room: &'a str) -> BoxFuture<'a, Result<usize, StoreError>> {
+        Box::pin(async move {
+            let gone: u64 = self
+                .client
+                .xlen(keys::room(room))
+                .await
+                .map_err(unavailable)?;
+            let all = room_keys(room, [keys::seq(room), keys::rev(room)]);
+            let _: u64 = self.client.del(all).await.map_err(unavailable)?;
+            Ok(gone as usize)
+        })
+    }
+
     /// Redis persists on its own (AOF); nothing to do here.
     fn checkpoint(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async { Ok(()) })
@@ -406,7 +419,52 @@ impl Directory for RedisStore {
                 .sadd(keys::ROOMS, room)
                 .await
                 .map_err(unavailable)?;
+            let _: bool = self
+                .client
+                .hsetnx(keys::ROOM_CREATED, room, crate::server::store::now_ms())
+                .await
+                .map_err(unavailable)?;
             Ok(added == 1)
+        })
+    }
+
+    fn remove_room<'a>(&'a self, room: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let removed: u64 = self
+                .client
+                .srem(keys::ROOMS, room)
+                .await
+                .map_err(unavailable)?;
+            let _: u64 = self
+                .client
+                .hdel(keys::ROOM_CREATED, room)
+                .await
+                .map_err(unavailable)?;
+            Ok(removed == 1)
+        })
+    }
+
+    /// Rooms from before creation times were kept count as created when first asked.
+    fn room_created<'a>(&'a self, room: &'a str) -> BoxFuture<'a, Result<Option<u64>, StoreError>> {
+        Box::pin(async move {
+            let exists: bool = self
+                .client
+                .sismember(keys::ROOMS, room)
+                .await
+                .map_err(unavailable)?;
+            if !exists {
+                return Ok(None);
+            }
+            let now = crate::server::store::now_ms();
+            let _: bool = self
+                .client
+                .hsetnx(keys::ROOM_CREATED, room, now)
+                .await
+                .map_err(unavailable)?;
+            self.client
+                .hget(keys::ROOM_CREATED, room)
+                .await
+                .map_err(unavailable)
         })
     }
 }
@@ -431,6 +489,7 @@ mod tests {
         contract::ids_increase_by_one_per_room(&store(&redis, 0).await).await;
         contract::a_retry_with_the_same_client_id_is_stored_once(&store(&redis, 1).await).await;
         contract::recent_and_after_read_in_order(&store(&redis, 2).await).await;
+        contract::a_purged_room_is_empty(&store(&redis, 10).await).await;
         contract::older_pages_reach_the_first_message(&store(&redis, 6).await).await;
         contract::old_messages_expire_and_ids_go_on(&store(&redis, 8).await).await;
         contract::names_are_remembered(&store(&redis, 3).await).await;

@@ -20,6 +20,7 @@
 //! persistence: history lives there.
 
 mod keys;
+mod ledger;
 mod log;
 mod roster;
 mod scripts;
@@ -30,6 +31,7 @@ use fred::prelude::{Builder, ClientLike, Config, ReconnectPolicy};
 use fred::types::RespVersion;
 use futures::future::BoxFuture;
 
+pub use ledger::RedisLedger;
 pub use log::RedisStore;
 pub use roster::{FeedReader, RedisRoster};
 

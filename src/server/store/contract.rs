@@ -318,6 +318,37 @@ pub async fn rooms_are_remembered(dir: &dyn Directory) {
     let mut rooms = dir.rooms().await.unwrap();
     rooms.sort();
     assert_eq!(rooms, ["music", "rust"]);
+    let created = dir
+        .room_created("rust")
+        .await
+        .unwrap()
+        .expect("a creation time");
+    assert!(created.abs_diff(super::now_ms()) < 60_000, "{created}");
+    assert_eq!(dir.room_created("jazz").await.unwrap(), None);
+    assert!(dir.remove_room("rust").await.unwrap());
+    assert!(!dir.remove_room("rust").await.unwrap());
+    assert_eq!(dir.rooms().await.unwrap(), ["music"]);
+    assert_eq!(dir.room_created("rust").await.unwrap(), None);
+}
+
+/// A removed room's messages go, and only its own.
+pub async fn a_purged_room_is_empty(log: &dyn MessageLog) {
+    for room in ["spam", "general"] {
+        for i in 1..=3 {
+            log.append(entry(room, "u1", &format!("m{i}"), None))
+                .await
+                .unwrap();
+        }
+    }
+    assert_eq!(log.purge("spam").await.unwrap(), 3);
+    assert!(log.recent("spam", 10).await.unwrap().is_empty());
+    assert_eq!(log.recent("general", 10).await.unwrap().len(), 3);
+    // A room made again under the same name starts over.
+    let again = log
+        .append(entry("spam", "u1", "fresh", None))
+        .await
+        .unwrap();
+    assert_eq!(again.message.id, 1);
 }
 
 pub async fn names_are_remembered(ids: &dyn Directory) {

@@ -223,6 +223,13 @@ impl MessageLog for MemoryLog {
         Box::pin(ready(Ok(gone)))
     }
 
+    fn purge<'a>(&'a self, room: &'a str) -> BoxFuture<'a, Result<usize, StoreError>> {
+        let gone = lock(&self.rooms)
+            .remove(room)
+            .map_or(0, |log| log.messages.len());
+        Box::pin(ready(Ok(gone)))
+    }
+
     fn checkpoint(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(ready(Ok(())))
     }
@@ -238,7 +245,8 @@ pub struct MemoryDirectory {
     names: Mutex<HashMap<String, String>>,
     /// Public ids of everyone named.
     people: Mutex<std::collections::HashSet<String>>,
-    rooms: Mutex<std::collections::BTreeSet<String>>,
+    /// Rooms and when they were created.
+    rooms: Mutex<std::collections::BTreeMap<String, u64>>,
 }
 
 impl Directory for MemoryDirectory {
@@ -265,11 +273,22 @@ impl Directory for MemoryDirectory {
     }
 
     fn rooms(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
-        Box::pin(ready(Ok(lock(&self.rooms).iter().cloned().collect())))
+        Box::pin(ready(Ok(lock(&self.rooms).keys().cloned().collect())))
     }
 
     fn add_room<'a>(&'a self, room: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(ready(Ok(lock(&self.rooms).insert(room.to_owned()))))
+        let mut rooms = lock(&self.rooms);
+        let added = !rooms.contains_key(room);
+        rooms.entry(room.to_owned()).or_insert_with(super::now_ms);
+        Box::pin(ready(Ok(added)))
+    }
+
+    fn remove_room<'a>(&'a self, room: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(ready(Ok(lock(&self.rooms).remove(room).is_some())))
+    }
+
+    fn room_created<'a>(&'a self, room: &'a str) -> BoxFuture<'a, Result<Option<u64>, StoreError>> {
+        Box::pin(ready(Ok(lock(&self.rooms).get(room).copied())))
     }
 }
 
@@ -287,6 +306,7 @@ mod tests {
         contract::ids_increase_by_one_per_room(&log(10)).await;
         contract::a_retry_with_the_same_client_id_is_stored_once(&log(10)).await;
         contract::recent_and_after_read_in_order(&log(10)).await;
+        contract::a_purged_room_is_empty(&log(10)).await;
         contract::older_pages_reach_the_first_message(&log(10)).await;
         contract::old_messages_expire_and_ids_go_on(&log(10)).await;
         let (feed, fed) = tokio::sync::mpsc::unbounded_channel();

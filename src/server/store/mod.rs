@@ -9,13 +9,15 @@
 
 #[cfg(test)]
 pub(crate) mod contract;
+pub mod ledger;
 mod memory;
 mod sqlite;
 
 use futures::future::BoxFuture;
 
+pub use ledger::{Ledger, MemoryLedger};
 pub use memory::{MemoryDirectory, MemoryLog};
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteLedger, SqliteStore};
 
 use crate::protocol::NewMessage;
 
@@ -52,8 +54,10 @@ impl Committed {
 pub enum Change {
     /// New text (already cleaned and length-checked).
     Edit(String),
-    /// Erase it.
+    /// Erase it (the author).
     Delete,
+    /// Erase it, whoever wrote it (a moderator).
+    Remove,
     /// Toggle the asker's reaction (already checked to be one emoji).
     React(String),
 }
@@ -77,6 +81,7 @@ pub fn apply(message: &mut NewMessage, change: &Change, by: &str) -> Result<bool
     let author = message.from == by;
     match change {
         Change::Delete if message.deleted && author => Ok(false),
+        Change::Remove if message.deleted => Ok(false),
         _ if message.deleted => Err(Refusal::Deleted),
         Change::Edit(_) | Change::Delete if !author => Err(Refusal::NotAllowed),
         Change::Edit(text) if *text == message.message => Ok(false),
@@ -85,7 +90,7 @@ pub fn apply(message: &mut NewMessage, change: &Change, by: &str) -> Result<bool
             message.edited = Some(now_ms().max(message.ts));
             Ok(true)
         }
-        Change::Delete => {
+        Change::Delete | Change::Remove => {
             message.erase();
             Ok(true)
         }
@@ -211,6 +216,9 @@ pub trait MessageLog: Send + Sync + 'static {
     /// (a client's position and a retry id stay meaningful).
     fn expire(&self, before_ms: u64) -> BoxFuture<'_, Result<usize, StoreError>>;
 
+    /// Removes every message of `room` (a removed room); how many went. Its ids start over.
+    fn purge<'a>(&'a self, room: &'a str) -> BoxFuture<'a, Result<usize, StoreError>>;
+
     /// Makes everything committed durable and compact (before a clean exit).
     fn checkpoint(&self) -> BoxFuture<'_, Result<(), StoreError>>;
 
@@ -244,6 +252,12 @@ pub trait Directory: Send + Sync + 'static {
 
     /// Records a room; true when it is new.
     fn add_room<'a>(&'a self, room: &'a str) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// Forgets a room; true when it was there.
+    fn remove_room<'a>(&'a self, room: &'a str) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// When a room was created (milliseconds), if it exists.
+    fn room_created<'a>(&'a self, room: &'a str) -> BoxFuture<'a, Result<Option<u64>, StoreError>>;
 }
 
 /// Deletes the messages older than `days` (retention); failures are logged, to be tried again
@@ -290,4 +304,27 @@ pub(crate) fn now_ms() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_moderator_removes_anyones_message_once() {
+        let mut message = NewMessage {
+            message: "spam".into(),
+            from: "aaaaaaaaaaaaaaaa".into(),
+            ..NewMessage::default()
+        };
+        let moderator = "cccccccccccccccc";
+        assert_eq!(
+            apply(&mut message, &Change::Delete, moderator),
+            Err(Refusal::NotAllowed),
+            "an author's delete stays the author's"
+        );
+        assert_eq!(apply(&mut message, &Change::Remove, moderator), Ok(true));
+        assert!(message.deleted && message.message.is_empty());
+        assert_eq!(apply(&mut message, &Change::Remove, moderator), Ok(false));
+    }
 }

@@ -9,7 +9,10 @@
 //! cache. Only a power loss or kernel crash can lose the last commits; `chat.fsync = true`
 //! selects `synchronous = FULL`, which fsyncs every commit, for that case.
 
+mod ledger;
 mod writer;
+
+pub use ledger::SqliteLedger;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -288,6 +291,11 @@ impl MessageLog for SqliteStore {
         Box::pin(self.write(move |reply| Write::Expire { before_ms, reply }))
     }
 
+    fn purge<'a>(&'a self, room: &'a str) -> BoxFuture<'a, Result<usize, StoreError>> {
+        let room = room.to_owned();
+        Box::pin(self.write(move |reply| Write::Purge { room, reply }))
+    }
+
     fn checkpoint(&self) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(self.write(|reply| Write::Checkpoint { reply }))
     }
@@ -347,6 +355,21 @@ impl Directory for SqliteStore {
         Box::pin(self.write(move |reply| Write::AddRoom {
             room: room.to_owned(),
             reply,
+        }))
+    }
+
+    fn remove_room<'a>(&'a self, room: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let room = room.to_owned();
+        Box::pin(self.write(move |reply| Write::RemoveRoom { room, reply }))
+    }
+
+    fn room_created<'a>(&'a self, room: &'a str) -> BoxFuture<'a, Result<Option<u64>, StoreError>> {
+        let room = room.to_owned();
+        Box::pin(self.read(move |conn| {
+            conn.prepare_cached("SELECT created FROM rooms WHERE name = ?1")?
+                .query_row([room], |row| row.get::<_, i64>(0))
+                .optional()
+                .map(|created| created.map(|c| u64::try_from(c).unwrap_or(0)))
         }))
     }
 }
@@ -411,6 +434,7 @@ mod tests {
         contract::ids_increase_by_one_per_room(&open("ids")).await;
         contract::a_retry_with_the_same_client_id_is_stored_once(&open("retry")).await;
         contract::recent_and_after_read_in_order(&open("read")).await;
+        contract::a_purged_room_is_empty(&open("purge")).await;
         contract::older_pages_reach_the_first_message(&open("older")).await;
         contract::old_messages_expire_and_ids_go_on(&open("expire")).await;
         let (feed, fed) = tokio::sync::mpsc::unbounded_channel();

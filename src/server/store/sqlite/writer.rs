@@ -41,6 +41,16 @@ pub(super) enum Write {
         change: Change,
         reply: oneshot::Sender<Result<Altered, StoreError>>,
     },
+    /// A moderator or expiry removed a room.
+    RemoveRoom {
+        room: String,
+        reply: oneshot::Sender<Result<bool, StoreError>>,
+    },
+    /// Every message of a removed room goes.
+    Purge {
+        room: String,
+        reply: oneshot::Sender<Result<usize, StoreError>>,
+    },
     /// Retention: removes what was posted before `before_ms`.
     Expire {
         before_ms: u64,
@@ -147,6 +157,16 @@ fn apply_write(
                 params![room, now_ms() as i64],
             )?;
             Answer::Added(reply, added == 1)
+        }
+        Write::RemoveRoom { room, reply } => {
+            let removed = tx.execute("DELETE FROM rooms WHERE name = ?1", [room])?;
+            Answer::Added(reply, removed == 1)
+        }
+        Write::Purge { room, reply } => {
+            let gone = tx.execute("DELETE FROM messages WHERE room = ?1", [&room])?;
+            // Read again from the table next time: the room starts over.
+            last_ids.remove(&room);
+            Answer::Expired(reply, gone)
         }
         Write::Expire { before_ms, reply } => {
             let before = before_ms.min(i64::MAX as u64) as i64;
