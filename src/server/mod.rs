@@ -26,7 +26,7 @@ mod metrics;
 mod moderation;
 mod names;
 mod operator;
-mod people;
+pub mod people;
 mod precompress;
 mod presence;
 pub mod proxy;

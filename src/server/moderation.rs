@@ -78,7 +78,11 @@ impl Moderation {
     }
 
     /// Until when a connection of `id` from `ip` is refused, if it is (`u64::MAX`: for good).
+    /// Moderators are never held back, not even by a ban of an address they share.
     pub fn banned_until(&self, id: &str, ip: Option<IpAddr>) -> Option<u64> {
+        if self.is_moderator(id) {
+            return None;
+        }
         let by_id = self.until(Kind::Ban, id);
         let by_address = ip.and_then(|ip| self.until(Kind::Address, &address(ip)));
         by_id.max(by_address)
@@ -300,6 +304,11 @@ mod tests {
         assert_eq!(m.banned_until(ANN, None), Some(u64::MAX));
         assert!(m.banned_until(BOB, Some(same_net)).is_some());
         assert_eq!(m.banned_until(BOB, Some("10.0.0.1".parse().unwrap())), None);
+        assert_eq!(
+            m.banned_until(MOD, Some(same_net)),
+            None,
+            "moderators are exempt"
+        );
         // Another node reads the ban as new; lifting it lifts the address ban too.
         let other = Moderation::load([], ledger.clone()).await.unwrap();
         assert!(other.banned_until(ANN, None).is_some());

@@ -191,11 +191,15 @@ impl Chat {
         Ok(gone)
     }
 
-    /// [`Chat::expire_rooms`] every [`super::super::store::RETENTION_EVERY`], for as long as it
-    /// runs (a server task). With several nodes each runs it; the first to remove a room tells
-    /// everyone.
+    /// [`Chat::expire_rooms`] hourly, or twice per idle time when that is shorter, for as long
+    /// as it runs (a server task). With several nodes each runs it; the first to remove a room
+    /// tells everyone.
     pub async fn expire_rooms_regularly<A: Adapter>(self, io: SocketIo<A>, idle_days: f64) {
-        let mut every = tokio::time::interval(super::super::store::RETENTION_EVERY);
+        let half_idle = Duration::from_secs_f64(idle_days * 86_400.0 / 2.0);
+        let period = half_idle
+            .min(super::super::store::RETENTION_EVERY)
+            .max(Duration::from_millis(100));
+        let mut every = tokio::time::interval(period);
         loop {
             every.tick().await;
             match self.expire_rooms(&io, idle_days).await {
