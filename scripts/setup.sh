@@ -47,8 +47,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ]; then
   echo "$lock_sum" > "$stamp"
 fi
 
-# Debian packages: chromium for the browser tests, redis-server for the multi-node tests
-# (each test starts its own on a free loopback port; none runs as a service).
+# Debian packages: chromium for the browser tests, redis-server for the multi-node tests and
+# nginx for the reverse-proxy test (each test starts its own on a free loopback port; none
+# runs as a service of ours; Debian may start its own nginx on port 80, which no test uses).
+# nginx is checked by its path: /usr/sbin is not on every PATH.
 apt_updated=
 apt_install() { # command-to-check package purpose
   if ! command -v "$1" >/dev/null; then
@@ -63,6 +65,7 @@ apt_install() { # command-to-check package purpose
 }
 apt_install /usr/bin/chromium chromium "the browser tests"
 apt_install redis-server redis-server "the multi-node tests"
+apt_install /usr/sbin/nginx nginx "the reverse-proxy test"
 apt_install python3 python3-venv "the Python interop test"
 
 # Python clients for the interop test (python-socketio), in a venv of the project's own

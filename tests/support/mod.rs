@@ -1,9 +1,13 @@
 //! A chat client over a real WebSocket, built on the crate's own protocol session, and ways
 //! to start the server: in this process on port 0, or as the real binary (to kill it).
+//! `nginx` puts Debian's nginx in front of nodes; `polling` is a long-polling client.
 #![allow(dead_code)] // each test binary uses part of this
 
+pub mod nginx;
+pub mod polling;
+
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -196,9 +200,23 @@ pub fn temp_dir(name: &str) -> TempDir {
     TempDir(dir)
 }
 
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A TCP connection to `addr` from `source`, an address of this machine (any of 127.0.0.0/8).
+pub async fn connect_from(source: IpAddr, addr: SocketAddr) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("a TCP socket");
+    socket
+        .bind(SocketAddr::new(source, 0))
+        .unwrap_or_else(|e| panic!("cannot bind {source}: {e}"));
+    socket
+        .connect(addr)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect from {source} to {addr}: {e}"))
+}
+
 /// A chat client over a real WebSocket, recording everything the server tells it.
 pub struct Client {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    ws: Ws,
     session: Session,
     token: Option<String>,
     pub name: String,
@@ -289,12 +307,48 @@ impl Client {
         self.closed = true;
     }
 
-    async fn open(addr: SocketAddr, token: Option<String>, mut auth: Auth) -> Client {
-        auth.token = token.clone();
+    /// Connects anonymously from the loopback address `source` (one test can be many
+    /// client addresses: all of 127.0.0.0/8 is this machine) with extra request headers, and
+    /// waits to be named; when the handshake is refused, its HTTP status.
+    pub async fn try_connect_from(
+        addr: SocketAddr,
+        source: IpAddr,
+        headers: &[(&str, &str)],
+    ) -> Result<Client, u16> {
+        use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest, http};
+        let mut request = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket")
+            .into_client_request()
+            .expect("a valid URL");
+        for (name, value) in headers {
+            request.headers_mut().insert(
+                http::HeaderName::from_bytes(name.as_bytes()).expect("a header name"),
+                value.parse().expect("a header value"),
+            );
+        }
+        let stream = MaybeTlsStream::Plain(connect_from(source, addr).await);
+        match tokio_tungstenite::client_async(request, stream).await {
+            Ok((ws, _)) => {
+                let mut client = Client::with_ws(ws, None, Client::auth());
+                client
+                    .until(|c| !c.name.is_empty() && !c.id.is_empty())
+                    .await;
+                Ok(client)
+            }
+            Err(tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
+            Err(e) => panic!("websocket handshake from {source} to {addr} failed: {e}"),
+        }
+    }
+
+    async fn open(addr: SocketAddr, token: Option<String>, auth: Auth) -> Client {
         let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
         let (ws, _) = tokio_tungstenite::connect_async(url)
             .await
             .expect("websocket opens");
+        Client::with_ws(ws, token, auth)
+    }
+
+    fn with_ws(ws: Ws, token: Option<String>, mut auth: Auth) -> Client {
+        auth.token = token.clone();
         Client {
             ws,
             session: Session::new(auth),
@@ -689,16 +743,28 @@ impl Drop for Redis {
 
 /// A chat node sharing `redis`, with a short heartbeat TTL so tests see failover quickly.
 pub async fn start_node(redis: &Redis, dir: &Path, ttl_ms: u64) -> Process {
+    start_node_with(redis, dir, ttl_ms, &[]).await
+}
+
+/// Like [`start_node`], with more environment (configuration overrides).
+pub async fn start_node_with(
+    redis: &Redis,
+    dir: &Path,
+    ttl_ms: u64,
+    env: &[(&str, &str)],
+) -> Process {
     let addr = Process::free_port();
     let ttl = ttl_ms.to_string();
     let url = redis.url();
+    let mut env = env.to_vec();
+    env.extend([
+        ("CHAT_REDIS_URL", url.as_str()),
+        ("CHAT_NODE_TTL_MS", ttl.as_str()),
+    ]);
     Process::start_with(
         addr,
         &dir.join(format!("unused-{}.sqlite3", addr.port())),
-        &[
-            ("CHAT_REDIS_URL", url.as_str()),
-            ("CHAT_NODE_TTL_MS", ttl.as_str()),
-        ],
+        &env,
     )
     .await
 }
