@@ -7,10 +7,11 @@ use leptos::prelude::*;
 
 use super::ids::ClientIds;
 use super::outbox::Outgoing;
+use super::state::Log;
 use super::state::{ChatState, Status};
 use crate::protocol::{
-    ChatError, Delete, Edit, ErrorCode, NewMessage, Notice, Peer, React, clean_message,
-    is_direct_key,
+    Ban, ChatError, Delete, Edit, ErrorCode, Mute, NewMessage, Notice, Peer, React, RecordsPage,
+    RemoveRoom, ReportMessage, clean_message, is_direct_key,
 };
 
 /// What the page asks of the connection task.
@@ -29,6 +30,12 @@ pub enum Command {
     Edit(Edit),
     Delete(Delete),
     React(React),
+    Report(ReportMessage),
+    Mute(Mute),
+    Ban(Ban),
+    RemoveRoom(RemoveRoom),
+    /// A page of reports or of the audit log (marked on its way in the state).
+    Records(Log, RecordsPage),
 }
 
 /// The page's chat connection. `Copy`: pass it into closures freely.
@@ -95,6 +102,19 @@ impl ChatClient {
     /// Every public room.
     pub fn rooms(&self) -> ReadSignal<Vec<String>> {
         self.state.rooms.read_only()
+    }
+
+    /// The public rooms whose name contains `query` (ignoring case and a leading `#`), in
+    /// the list's order; all of them for an empty query.
+    pub fn rooms_matching(&self, query: &str) -> Vec<String> {
+        let query = query.trim().trim_start_matches('#').to_lowercase();
+        self.state.rooms.with(|rooms| {
+            rooms
+                .iter()
+                .filter(|r| r.to_lowercase().contains(&query))
+                .cloned()
+                .collect()
+        })
     }
 
     /// The direct conversations I follow, by key.
@@ -372,6 +392,19 @@ pub(super) mod tests {
             assert_eq!(chat.partner(&key).as_deref(), Some(them));
             assert_eq!(chat.partner("general"), None);
             assert_eq!(chat.direct_conversations(), [key]);
+        });
+    }
+
+    #[test]
+    fn finding_a_room_matches_part_of_its_name_whatever_the_case() {
+        Owner::new().with(|| {
+            let chat = ChatClient::new();
+            let rooms = ["art", "general", "rust-talk", "trust"].map(String::from);
+            chat.state.rooms.set(rooms.to_vec());
+            assert_eq!(chat.rooms_matching(""), rooms);
+            assert_eq!(chat.rooms_matching(" RUST"), ["rust-talk", "trust"]);
+            assert_eq!(chat.rooms_matching("#gen"), ["general"]);
+            assert!(chat.rooms_matching("nothing").is_empty());
         });
     }
 }

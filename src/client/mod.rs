@@ -7,21 +7,25 @@
 //! | `handle`     | [`ChatClient`]: the reads and actions components use                  |
 //! | [`state`]    | [`ChatState`]: the signals and every rule that changes them; the server's events are applied in `state/events.rs` |
 //! | `actions`    | more of [`ChatClient`]: what a person does to posted messages (older pages, edit, delete, react) and the reads for it |
+//! | [`moderation`] | more of [`ChatClient`]: reports, the moderators' acts and records, my standing |
 //! | [`outbox`]   | my messages, one at a time with acks, pausing when too fast           |
 //! | [`requests`] | older pages and changes waiting for their answers                     |
 //! | [`typing`]   | who is typing, and the throttle on my own signals                     |
 //! | [`ids`]      | the identity token's characters, my messages' client ids              |
 //! | [`session`]  | the transport-free Engine.IO/Socket.IO state machine (native clients use it too) |
 //! | [`clock`]    | local time formatting, and now                                        |
+//! | [`clipboard`] | copying a text for the person (my public id)                         |
 //! | `browser`    | hydrate only: the transports, the connect/reconnect loop, localStorage |
 //!
 //! Everything but `browser` is plain Rust, tested natively; `browser` carries out the
 //! [`Effect`]s the state asks for and feeds it what the server says.
 
 mod actions;
+pub mod clipboard;
 pub mod clock;
 mod handle;
 pub mod ids;
+pub mod moderation;
 pub mod outbox;
 pub mod requests;
 pub mod session;
@@ -33,4 +37,6 @@ mod browser;
 
 pub use handle::{ChatClient, Command};
 pub use outbox::Outgoing;
-pub use state::{ChatState, Effect, Env, MAX_SHOWN_MESSAGES, Status, Timer};
+pub use state::{
+    ChatState, Effect, Env, Log, MAX_SHOWN_MESSAGES, Pages, Status, Timer, muted_line,
+};

@@ -1,6 +1,7 @@
-//! Requests about posted messages that wait for an answer on one connection: older pages
-//! (the answer carries the page) and changes (edit, delete, react: the answer only says yes
-//! or why not; the new state comes to everyone as `messageUpdated`). My new messages are the
+//! Requests that wait for an answer on one connection: older pages and the moderators'
+//! record pages (the answer carries the page), and acts (edit, delete, react, report, mute,
+//! …: the answer only says yes or why not; the new state comes to everyone as
+//! `messageUpdated`, `standing`, `rooms-changed`). My new messages are the
 //! [`Outbox`](super::outbox::Outbox)'s.
 
 use std::collections::HashMap;
@@ -8,8 +9,11 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::session::Session;
-use super::state::ChatState;
-use crate::protocol::{ChatError, ClientEvent, Done, ErrorCode, Page, Request};
+use super::state::{ChatState, Log};
+use crate::protocol::{
+    Audit, ChatError, ClientEvent, Done, ErrorCode, ListAudit, ListReports, Page, RecordsPage,
+    Reports, Request,
+};
 
 /// How long to wait before asking for a page again after the server said "too fast".
 pub const OLDER_RETRY_MS: u32 = 500;
@@ -17,8 +21,18 @@ pub const OLDER_RETRY_MS: u32 = 500;
 /// What a request on its way was.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Pending {
-    Older { room: String, before: u64 },
-    Change,
+    Older {
+        room: String,
+        before: u64,
+    },
+    /// An act; `done` is what to say once it is done, if anything.
+    Change {
+        done: Option<String>,
+    },
+    Records {
+        log: Log,
+        before: Option<u64>,
+    },
 }
 
 /// The requests on their way on one connection, by ack id. A lost connection loses them
@@ -51,22 +65,50 @@ impl Requests {
         }
     }
 
-    /// The frame of a change to a message.
+    /// The frame of an act (a change to a message, a report, a mute, …); once it is done,
+    /// `done` is shown if given.
     pub fn change<R>(
         &mut self,
         session: &mut Session,
         state: &ChatState,
         change: R,
+        done: Option<String>,
     ) -> Option<String>
     where
         R: Request<Accepted = Done> + Into<ClientEvent>,
     {
         match session.request(change) {
             Ok((ack, frame)) => {
-                self.0.insert(ack, Pending::Change);
+                self.0.insert(ack, Pending::Change { done });
                 Some(frame)
             }
             Err(e) => {
+                state.show_error(e.to_string());
+                None
+            }
+        }
+    }
+
+    /// The frame asking for `page` of `log` (already marked on its way in the state).
+    pub fn records(
+        &mut self,
+        session: &mut Session,
+        state: &ChatState,
+        log: Log,
+        page: RecordsPage,
+    ) -> Option<String> {
+        let before = page.before;
+        let frame = match log {
+            Log::Reports => session.request(ListReports(Some(page))),
+            Log::Audit => session.request(ListAudit(Some(page))),
+        };
+        match frame {
+            Ok((ack, frame)) => {
+                self.0.insert(ack, Pending::Records { log, before });
+                Some(frame)
+            }
+            Err(e) => {
+                state.records_failed(log);
                 state.show_error(e.to_string());
                 None
             }
@@ -98,10 +140,35 @@ impl Requests {
                 state.older_failed(&room);
                 state.show_error(e.message);
             }
-            (Pending::Change, Ok(_)) => {}
-            (Pending::Change, Err(e)) => state.show_error(e.message),
+            (Pending::Change { done }, Ok(_)) => {
+                if let Some(done) = done {
+                    state.show_done(done);
+                }
+            }
+            (Pending::Change { .. }, Err(e)) => state.show_error(e.message),
+            (Pending::Records { log, before }, Ok(fields)) => {
+                on_records(state, log, before, fields)
+            }
+            (Pending::Records { log, .. }, Err(e)) => {
+                state.records_failed(log);
+                state.show_error(e.message);
+            }
         }
         None
+    }
+}
+
+/// A page of reports or of the audit log came.
+fn on_records(state: &ChatState, log: Log, before: Option<u64>, fields: Value) {
+    let read = match log {
+        Log::Reports => {
+            serde_json::from_value::<Reports>(fields).map(|p| state.on_reports(before, p))
+        }
+        Log::Audit => serde_json::from_value::<Audit>(fields).map(|p| state.on_audit(before, p)),
+    };
+    if let Err(e) = read {
+        leptos::logging::warn!("a page of {log:?} of the wrong shape: {e}");
+        state.records_failed(log);
     }
 }
 
@@ -185,7 +252,7 @@ mod tests {
                 room: "general".into(),
                 id: 60,
             };
-            let frame = requests.change(&mut session, &state, delete).unwrap();
+            let frame = requests.change(&mut session, &state, delete, None).unwrap();
             let no = ChatError::new(ErrorCode::NotAllowed, "Only its author can.");
             assert_eq!(requests.on_ack(ack_of(&frame), Err(no), &state), None);
             assert_eq!(
@@ -196,6 +263,44 @@ mod tests {
                 requests.on_ack(999, Ok(json!({})), &state),
                 None,
                 "not mine"
+            );
+        });
+    }
+
+    #[test]
+    fn a_report_says_when_it_is_done_and_a_record_page_comes_into_the_panel() {
+        Owner::new().with(|| {
+            let state = holding("general", 1..=3);
+            let (mut session, mut requests) = (joined_for_tests(), Requests::default());
+            let report = crate::protocol::ReportMessage {
+                room: "general".into(),
+                id: 2,
+                reason: None,
+            };
+            let done = Some("Reported — the moderators will look at it.".to_owned());
+            let frame = requests.change(&mut session, &state, report, done.clone()).unwrap();
+            assert!(frame.contains(r#""report""#), "{frame}");
+            assert_eq!(state.done.get_untracked(), None, "not before the answer");
+            requests.on_ack(ack_of(&frame), Ok(json!({})), &state);
+            assert_eq!(state.done.get_untracked(), done);
+
+            let page = state.records_request(Log::Audit, false).unwrap();
+            let frame = requests.records(&mut session, &state, Log::Audit, page).unwrap();
+            assert!(frame.contains(r#""audit""#), "{frame}");
+            let entries = json!({"entries": [{"id": 4, "ts": 1, "by": "b", "byName": "x",
+                "action": "delete", "target": "t", "room": "general", "message": 2}], "more": false});
+            requests.on_ack(ack_of(&frame), Ok(entries), &state);
+            let held = state.audit_pages.get_untracked();
+            assert_eq!((held.items.len(), held.loading), (1, false));
+
+            let page = state.records_request(Log::Reports, false).unwrap();
+            let frame = requests.records(&mut session, &state, Log::Reports, page).unwrap();
+            let no = ChatError::new(ErrorCode::NotAllowed, "Only moderators can do that.");
+            requests.on_ack(ack_of(&frame), Err(no), &state);
+            assert!(!state.report_pages.get_untracked().loading);
+            assert_eq!(
+                state.error.get_untracked().as_deref(),
+                Some("Only moderators can do that.")
             );
         });
     }

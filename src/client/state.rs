@@ -7,13 +7,16 @@
 //! - `events`: the server's events (the reducer, [`ChatState::apply`]);
 //! - `messages`: the message stream (merging, cursors and resyncs, unread, direct ones);
 //! - `lifecycle`: posted messages changing (updates, change cursors, older pages);
-//! - `connection`: what the connection reports (status, joined, timers, acks).
+//! - `connection`: what the connection reports (status, joined, timers, acks);
+//! - `moderation`: my standing (moderator, muted, banned) and the room list's changes;
+//! - `records`: the reports and audit log pages a moderator loaded.
 
 mod connection;
 mod events;
 mod lifecycle;
 mod messages;
 mod moderation;
+mod records;
 
 use std::collections::HashMap;
 
@@ -22,7 +25,12 @@ use leptos::prelude::*;
 use super::outbox::Outgoing;
 use super::session::Cursor;
 use super::typing::Typists;
-use crate::protocol::{Conversation, DEFAULT_ROOM, NewMessage, Notice, Peer, Report, Standing};
+use crate::protocol::{
+    AuditEntry, Conversation, DEFAULT_ROOM, NewMessage, Notice, Peer, Report, Standing,
+};
+
+pub use moderation::{is_ban, muted_line};
+pub use records::{Log, Pages, merged};
 
 /// Messages kept in memory, over all conversations; the oldest of those not on screen go
 /// first.
@@ -43,6 +51,8 @@ pub enum Status {
     Reconnecting { attempt: u32, delay_ms: u32 },
     /// This page cannot connect at all (the reason is in [`ChatState::error`]).
     Unavailable,
+    /// A moderator banned me: no more attempts (the server's words are in the ban signal).
+    Banned,
 }
 
 impl Status {
@@ -54,6 +64,7 @@ impl Status {
                 format!("Offline, retrying in {} s…", delay_ms.div_ceil(1000))
             }
             Status::Unavailable => "Cannot connect".into(),
+            Status::Banned => "Banned".into(),
         }
     }
 }
@@ -84,6 +95,8 @@ pub enum Effect {
 pub enum Timer {
     /// Typists whose signal is old stop showing.
     ExpireTypists,
+    /// My mute may be over.
+    MuteEnds,
     /// "Back online" gives way to "Online".
     HideBackOnline,
 }
@@ -126,6 +139,8 @@ pub struct ChatState {
     pub(super) outgoing: RwSignal<Vec<Outgoing>>,
     /// The last refusal or problem, shown next to the composer.
     pub(super) error: RwSignal<Option<String>>,
+    /// The last request that was done and says so ("Reported — …"), shown in the same place.
+    pub(super) done: RwSignal<Option<String>>,
     /// Arrivals and departures, oldest first (the last [`MAX_NOTICES`]).
     pub(super) notices: RwSignal<Vec<Notice>>,
     pub(super) typists: RwSignal<Typists>,
@@ -142,6 +157,13 @@ pub struct ChatState {
     pub(super) standing: RwSignal<Standing>,
     /// Reports that reached this moderator's page live, newest first.
     pub(super) reports: RwSignal<Vec<Report>>,
+    /// The server's words when a moderator banned me (then the page stops connecting).
+    pub(super) ban: RwSignal<Option<String>>,
+    /// Followed rooms a moderator removed while this page was open (the page leaves them).
+    pub(super) removed: RwSignal<Vec<String>>,
+    /// The pages of reports and of the audit log loaded by this moderator.
+    pub(super) report_pages: RwSignal<Pages<Report>>,
+    pub(super) audit_pages: RwSignal<Pages<AuditEntry>>,
 }
 
 impl ChatState {
@@ -169,6 +191,11 @@ impl ChatState {
             older: RwSignal::new(HashMap::new()),
             standing: RwSignal::new(Standing::default()),
             reports: RwSignal::new(Vec::new()),
+            ban: RwSignal::new(None),
+            removed: RwSignal::new(Vec::new()),
+            report_pages: RwSignal::new(Pages::default()),
+            audit_pages: RwSignal::new(Pages::default()),
+            done: RwSignal::new(None),
         }
     }
 
@@ -207,6 +234,7 @@ impl ChatState {
     /// Queues one of my messages (already checked) behind the others.
     pub fn queue(&self, item: Outgoing) {
         self.error.set(None);
+        self.done.set(None);
         self.outgoing.update(|list| list.push(item));
     }
 
@@ -227,7 +255,14 @@ impl ChatState {
 
     /// Shows a problem next to the composer.
     pub fn show_error(&self, message: String) {
+        self.done.set(None);
         self.error.set(Some(message));
+    }
+
+    /// Says that a request was done (in the place of the last problem).
+    pub fn show_done(&self, message: String) {
+        self.error.set(None);
+        self.done.set(Some(message));
     }
 
     /// The tab is in view again: nothing is unseen any more.

@@ -15,6 +15,7 @@ use super::link::{Base, Link, Transport, websocket_works};
 use super::{env, later, millis, sleep, storage};
 use crate::client::clock;
 use crate::client::handle::Command;
+use crate::client::moderation::REPORTED;
 use crate::client::outbox::{Answer, Outbox, RATE_LIMIT_PAUSE_MS};
 use crate::client::requests::{OLDER_RETRY_MS, Requests};
 use crate::client::session::{Action, Session, backoff};
@@ -78,6 +79,8 @@ impl Connection {
                     transport = Transport::Polling;
                     continue;
                 }
+                // Banned: another attempt would only be refused again.
+                End::Lost { .. } if !self.state.may_reconnect() => return,
                 End::Lost { joined, .. } => {
                     if joined {
                         attempt = 0;
@@ -289,9 +292,23 @@ impl Attempt {
                     self.older(&room);
                 }
             }
-            Command::Edit(edit) => self.change(edit),
-            Command::Delete(delete) => self.change(delete),
-            Command::React(react) => self.change(react),
+            Command::Edit(edit) => self.change(edit, None),
+            Command::Delete(delete) => self.change(delete, None),
+            Command::React(react) => self.change(react, None),
+            Command::Report(report) => self.change(report, Some(REPORTED.to_owned())),
+            Command::Mute(mute) => self.change(mute, Some("Muted.".to_owned())),
+            Command::Ban(ban) => self.change(ban, Some("Banned.".to_owned())),
+            Command::RemoveRoom(remove) => self.change(remove, None),
+            Command::Records(log, page) => {
+                if !joined {
+                    self.state.records_failed(log);
+                } else if let Some(frame) =
+                    self.requests
+                        .records(&mut self.session, &self.state, log, page)
+                {
+                    self.link.send(frame);
+                }
+            }
             Command::Typing(room) => {
                 if joined && self.typing.allow(&room, clock::now_ms()) {
                     self.send(self.session.typing(&room));
@@ -314,8 +331,9 @@ impl Attempt {
         }
     }
 
-    /// Sends a change to a message; offline, says that it was not done.
-    fn change<R>(&mut self, change: R)
+    /// Sends an act (a change to a message, a report, …); offline, says that it was not
+    /// done. `done` is shown once it is.
+    fn change<R>(&mut self, change: R, done: Option<String>)
     where
         R: Request<Accepted = Done> + Into<ClientEvent>,
     {
@@ -324,7 +342,10 @@ impl Attempt {
                 .state
                 .show_error("Offline: not done. Try again once back online.".into());
         }
-        if let Some(frame) = self.requests.change(&mut self.session, &self.state, change) {
+        if let Some(frame) = self
+            .requests
+            .change(&mut self.session, &self.state, change, done)
+        {
             self.link.send(frame);
         }
     }

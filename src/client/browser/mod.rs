@@ -21,7 +21,7 @@ use leptos::task::spawn_local;
 
 use super::clock;
 use super::handle::Command;
-use super::state::{ChatState, Env, Timer};
+use super::state::{ChatState, Effect, Env, Timer};
 use connection::Connection;
 use link::Base;
 use storage::Identity;
@@ -64,11 +64,16 @@ fn env() -> Env {
     }
 }
 
-/// Calls [`ChatState::on_timer`] with `timer` in `ms` milliseconds.
+/// Calls [`ChatState::on_timer`] with `timer` in `ms` milliseconds, and sets the timers it
+/// asks for in turn (a timer asks for nothing else).
 fn later(state: ChatState, ms: u32, timer: Timer) {
     spawn_local(async move {
         TimeoutFuture::new(ms).await;
-        state.on_timer(timer, clock::now_ms());
+        for effect in state.on_timer(timer, clock::now_ms()) {
+            if let Effect::Later { ms, timer } = effect {
+                later(state, ms, timer);
+            }
+        }
     });
 }
 

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::{BACK_ONLINE_MS, ChatState, Effect, Status, Timer};
+use super::{BACK_ONLINE_MS, ChatState, Effect, Log, Status, Timer};
 use crate::client::outbox::Outgoing;
 use crate::client::session::Cursor;
 use crate::protocol::{ChatError, DEFAULT_ROOM, ErrorCode};
@@ -37,6 +37,8 @@ impl ChatState {
         self.status.set(Status::Online);
         // The answers to requests of the connection before will never come.
         self.older_all_failed();
+        self.records_failed(Log::Reports);
+        self.records_failed(Log::Audit);
         for room in self.followed.get_untracked() {
             if room != DEFAULT_ROOM {
                 let after = self.position(&room);
@@ -46,16 +48,28 @@ impl ChatState {
         effects
     }
 
-    /// The server refused the connection.
+    /// The server refused the connection: for a ban, the page stops trying (see
+    /// [`ChatState::is_banned`]).
     pub fn refused(&self, reason: &str) {
+        if super::is_ban(reason) {
+            return self.banned(reason.to_owned());
+        }
         self.show_error(format!("The server refused the connection: {reason}"));
     }
 
-    pub fn on_timer(&self, timer: Timer, now_ms: f64) {
+    /// A timer came due; it may ask for another.
+    pub fn on_timer(&self, timer: Timer, now_ms: f64) -> Vec<Effect> {
         match timer {
             Timer::ExpireTypists => self.typists.update(|t| t.expire(now_ms)),
             Timer::HideBackOnline => self.back_online.set(false),
+            Timer::MuteEnds => return self.on_mute_timer(now_ms),
         }
+        Vec::new()
+    }
+
+    /// Whether to go on connecting after a connection ended (not once banned).
+    pub fn may_reconnect(&self) -> bool {
+        !self.is_banned()
     }
 
     /// The id up to which this page holds every message of `room`.

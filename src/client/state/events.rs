@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use super::{ChatState, Effect, Env, MAX_NOTICES, Timer};
-use crate::protocol::{ServerEvent, TYPING_SHOWN_MS, Typing};
+use crate::protocol::{ErrorCode, ServerEvent, TYPING_SHOWN_MS, Typing};
 
 impl ChatState {
     /// Applies one event from the server.
@@ -23,11 +23,14 @@ impl ChatState {
             }),
             ServerEvent::Rooms(list) => self.rooms.set(list.rooms),
             ServerEvent::RoomsChanged(changed) => return self.on_rooms_changed(changed),
-            ServerEvent::Standing(standing) => self.on_standing(standing),
+            ServerEvent::Standing(standing) => return self.on_standing(standing, env),
             ServerEvent::Reported(report) => self.on_reported(report),
             ServerEvent::NewMessage(message) => return self.on_message(message, env),
             ServerEvent::MessageUpdated(updated) => self.on_updated(updated.0),
             ServerEvent::History(history) => return self.on_history(history),
+            ServerEvent::ChatError(error) if error.code == ErrorCode::Banned => {
+                self.banned(error.message)
+            }
             ServerEvent::ChatError(error) => self.show_error(error.message),
             ServerEvent::Typing(typing) => return self.on_typing(typing, env),
             ServerEvent::Notice(notice) => self.notices.update(|list| {
