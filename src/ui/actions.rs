@@ -1,11 +1,14 @@
 //! What can be done to a message, as buttons named "Reply", "React", "Edit" and "Delete"
-//! (the last two on my own messages only): beside the message on hover or keyboard focus
-//! with a fine pointer; behind a "More actions" button on touch screens. "React" opens a
-//! small palette, with a field for any other single emoji.
+//! (the last two on my own messages only), "Report" (others' messages), and for moderators
+//! "Delete", "Mute sender…" and "Ban sender…" on others' too: beside the message on hover or
+//! keyboard focus with a fine pointer; behind a "More actions" button on touch screens.
+//! "React" opens a small palette, with a field for any other single emoji; the others that
+//! ask something first open the page's act dialog (`acts`).
 
 use leptos::ev::{KeyboardEvent, SubmitEvent};
 use leptos::prelude::*;
 
+use super::acts::{About, Act};
 use super::composer::ComposerInput;
 use super::intent::Intent;
 use crate::client::ChatClient;
@@ -18,8 +21,7 @@ const BUTTON: &str = "rounded px-1.5 py-0.5 text-xs font-medium text-slate-700 h
 /// The message the actions are about.
 #[derive(Clone)]
 pub struct Target {
-    pub room: String,
-    pub id: u64,
+    pub about: About,
     pub mine: bool,
     pub deleted: bool,
 }
@@ -34,11 +36,11 @@ pub fn MessageActions(
 ) -> impl IntoView {
     let picking = RwSignal::new(false);
     let Target {
-        room,
-        id,
+        about,
         mine,
         deleted,
     } = target;
+    let (room, id) = (about.room.clone(), about.id);
     let composer = use_context::<ComposerInput>().unwrap_or_default();
     let reply = move |_| {
         intent.editing.set(None);
@@ -57,6 +59,30 @@ pub fn MessageActions(
         chat.delete(&delete_room, id);
         open.set(false);
     };
+    let about = StoredValue::new(about);
+    let act = move |make: fn(About) -> Act| {
+        move |_| {
+            open.set(false);
+            intent.acting.set(Some(make(about.get_value())));
+        }
+    };
+    // Others' messages: anyone reports them, moderators also delete them and restrain
+    // their senders.
+    let others = (!mine).then(|| {
+        let moderating = move || {
+            chat.is_moderator().get().then(|| {
+                view! {
+                    <button type="button" class=BUTTON on:click=act(Act::Delete)>"Delete"</button>
+                    <button type="button" class=BUTTON on:click=act(Act::Mute)>"Mute sender…"</button>
+                    <button type="button" class=BUTTON on:click=act(Act::Ban)>"Ban sender…"</button>
+                }
+            })
+        };
+        view! {
+            <button type="button" class=BUTTON on:click=act(Act::Report)>"Report"</button>
+            {moderating}
+        }
+    });
     view! {
         <div
             class="actions absolute -top-3 right-2 z-10 flex gap-0.5 rounded-md border border-slate-200 bg-white p-0.5 opacity-0 shadow-sm group-hover:opacity-100 group-focus-within:opacity-100 pointer-coarse:static pointer-coarse:hidden pointer-coarse:w-fit pointer-coarse:ml-auto pointer-coarse:opacity-100 pointer-coarse:data-open:flex dark:border-slate-700 dark:bg-slate-900"
@@ -79,6 +105,7 @@ pub fn MessageActions(
                         <button type="button" class=BUTTON on:click=delete>"Delete"</button>
                     }
                 })}
+            {others}
         </div>
         {move || picking.get().then(|| view! { <Palette chat room=room.clone() id picking /> })}
     }

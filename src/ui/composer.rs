@@ -1,7 +1,8 @@
 //! Writing a message: a text area (Enter sends, Shift+Enter starts a new line), a counter
 //! near the length limit, and the server's refusals right below. The same composer edits one
 //! of my messages (its "Edit" action, or Up-arrow when empty; Esc cancels) and answers one
-//! ("Reply"), saying so above it.
+//! ("Reply"), saying so above it. While a moderator has muted me (or banned me) it is
+//! disabled, saying until when.
 
 use leptos::ev::{KeyboardEvent, SubmitEvent};
 use leptos::html::Textarea;
@@ -9,7 +10,7 @@ use leptos::prelude::*;
 
 use super::intent::Intent;
 use super::message::quote_of;
-use crate::client::ChatClient;
+use crate::client::{ChatClient, clock, muted_line};
 use crate::protocol::MAX_MESSAGE_CHARS;
 
 /// The counter appears once this many characters are left.
@@ -32,8 +33,17 @@ impl ComposerInput {
 pub fn Composer(chat: ChatClient, room: Signal<String>, intent: Intent) -> impl IntoView {
     let draft = RwSignal::new(String::new());
     let input = use_context::<ComposerInput>().unwrap_or_default().0;
-    // Offline is fine: the message waits and goes out after reconnecting.
-    let can_send = move || draft.with(|d| !d.trim().is_empty());
+    // Muted or banned: nothing can go. Offline is fine: the message waits and goes out
+    // after reconnecting.
+    let blocked = Memo::new(move |_| {
+        if let Some(ban) = chat.ban_notice().get() {
+            return Some(ban);
+        }
+        chat.muted_until()
+            .get()
+            .map(|until| muted_line(until, clock::now_ms()))
+    });
+    let can_send = move || blocked.with(Option::is_none) && draft.with(|d| !d.trim().is_empty());
     // Editing starts with the message's text in the composer.
     Effect::new(move |_| {
         let Some(id) = intent.editing.get() else {
@@ -97,6 +107,14 @@ pub fn Composer(chat: ChatClient, room: Signal<String>, intent: Intent) -> impl 
 
     view! {
         <Composing chat room intent draft />
+        <p
+            id="composer-blocked"
+            role="status"
+            hidden=move || blocked.with(Option::is_none)
+            class="mb-1 rounded-lg bg-amber-50 px-2 py-1 text-sm font-medium text-amber-900 dark:bg-amber-950 dark:text-amber-100"
+        >
+            {move || blocked.get()}
+        </p>
         <form
             id="form"
             action="#"
@@ -114,6 +132,7 @@ pub fn Composer(chat: ChatClient, room: Signal<String>, intent: Intent) -> impl 
                 autocomplete="off"
                 aria-describedby="composer-help char-count"
                 maxlength=MAX_MESSAGE_CHARS.to_string()
+                disabled=move || blocked.with(Option::is_some)
                 prop:value=move || draft.get()
                 on:input=move |ev| {
                     draft.set(event_target_value(&ev));
@@ -184,6 +203,9 @@ fn ComposerNotes(chat: ChatClient, draft: RwSignal<String>) -> impl IntoView {
         <div class="flex min-h-5 justify-between gap-2 px-1 text-sm">
             <p id="composer-error" role="alert" class="min-h-5 text-red-700 dark:text-red-400">
                 {move || chat.error().get()}
+            </p>
+            <p id="composer-done" role="status" class="min-h-5 text-emerald-800 empty:hidden dark:text-emerald-300">
+                {move || chat.done().get()}
             </p>
             <p id="composer-help" class="sr-only">
                 "Enter sends; Shift+Enter starts a new line; Up-arrow edits my last message."

@@ -1,6 +1,7 @@
-//! The conversations panel: public rooms and my direct conversations, each with its unread
-//! and mention counts, and a form to create a room. Beside the conversation on wide screens,
-//! a drawer on phones. Its list also serves as the switcher's listbox.
+//! The conversations panel: public rooms (with a filter, scrolling on its own however many)
+//! and my direct conversations, each with its unread and mention counts, my public id, and a
+//! form to create a room. Beside the conversation on wide screens, a drawer on phones. Its
+//! list also serves as the switcher's listbox.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -9,7 +10,7 @@ use leptos_router::hooks::use_navigate;
 use super::drawer::{DrawerClose, Drawers, FOCUS_RING, Side};
 use super::peers::dot_class;
 use super::unread::unread_mentions;
-use crate::client::ChatClient;
+use crate::client::{ChatClient, clipboard};
 use crate::protocol::names::color_of;
 use crate::protocol::{DEFAULT_ROOM, MAX_ROOM_LEN, is_direct_key, normalize_room};
 
@@ -51,22 +52,80 @@ pub fn Conversations(chat: ChatClient, room: Signal<String>, drawers: Drawers) -
                 <span class="font-semibold">"Conversations"</span>
                 <DrawerClose drawers side label="Close conversations" />
             </div>
-            <div class="flex min-h-0 flex-1 flex-col gap-4 overflow-y-auto p-2 pt-3">
-                <section class="flex flex-col gap-1">
-                    <h3 class=HEADING>"Rooms"</h3>
-                    <ConversationList chat room keys=Signal::derive(move || chat.rooms().get()) id="room-list" />
-                </section>
-                <section class="flex flex-col gap-1">
+            <div class="flex min-h-0 flex-1 flex-col gap-4 p-2 pt-3">
+                <RoomSection chat room />
+                <section class="flex min-h-0 flex-initial flex-col gap-1">
                     <h3 class=HEADING>"Direct messages"</h3>
-                    <ConversationList chat room keys=Signal::derive(move || chat.direct_conversations()) id="dm-list" />
-                    // Only while the list is empty (CSS, no code).
-                    <p class="hidden px-2 text-sm text-slate-600 peer-empty:block dark:text-slate-400">
-                        "Pick someone under Who's online to write to them alone."
-                    </p>
+                    <div class="min-h-0 overflow-y-auto">
+                        <ConversationList chat room keys=Signal::derive(move || chat.direct_conversations()) id="dm-list" />
+                        // Only while the list is empty (CSS, no code).
+                        <p class="hidden px-2 text-sm text-slate-600 peer-empty:block dark:text-slate-400">
+                            "Pick someone under Who's online to write to them alone."
+                        </p>
+                    </div>
                 </section>
             </div>
+            <MyId chat />
             <NewRoom chat />
         </nav>
+    }
+}
+
+/// The public rooms, as many as there are, scrolling under their heading and a filter.
+#[component]
+fn RoomSection(chat: ChatClient, room: Signal<String>) -> impl IntoView {
+    let query = RwSignal::new(String::new());
+    let keys = Signal::derive(move || query.with(|q| chat.rooms_matching(q)));
+    view! {
+        <section class="flex min-h-0 flex-initial flex-col gap-1">
+            <h3 class=HEADING>"Rooms"</h3>
+            <label for="room-filter" class="sr-only">"Find a room"</label>
+            <input
+                id="room-filter"
+                type="search"
+                placeholder="Find a room"
+                autocomplete="off"
+                class="mx-1 rounded-lg border border-slate-300 bg-white px-2 py-1 text-sm focus:outline-none focus:ring-2 focus:ring-blue-600 dark:border-slate-700 dark:bg-slate-900"
+                prop:value=move || query.get()
+                on:input=move |ev| query.set(event_target_value(&ev))
+            />
+            <div class="min-h-0 overflow-y-auto">
+                <ConversationList chat room keys id="room-list" />
+                <p class="hidden px-2 text-sm text-slate-600 peer-empty:block dark:text-slate-400">
+                    "No room matches"
+                </p>
+            </div>
+        </section>
+    }
+}
+
+/// My public id, to give an operator (who can make me a moderator with it), with a copy
+/// button.
+#[component]
+fn MyId(chat: ChatClient) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let copy = move |_| {
+        if let Some(id) = chat.my_id().get_untracked() {
+            copied.set(clipboard::copy(&id));
+        }
+    };
+    view! {
+        <div
+            id="my-id"
+            hidden=move || chat.my_id().with(Option::is_none)
+            class="flex shrink-0 items-center gap-2 border-t border-slate-200 px-3 py-1.5 text-xs text-slate-700 dark:border-slate-800 dark:text-slate-300"
+        >
+            <span class="min-w-0 flex-1 truncate">
+                "Your id: "<code class="select-all font-mono">{move || chat.my_id().get()}</code>
+            </span>
+            <button
+                type="button"
+                class=format!("shrink-0 rounded px-1.5 py-0.5 underline {FOCUS_RING}")
+                on:click=copy
+            >
+                {move || if copied.get() { "Copied" } else { "Copy" }}
+            </button>
+        </div>
     }
 }
 

@@ -1,7 +1,10 @@
 //! What the reader is doing with the messages on screen, shared by the stream and the
-//! composer: editing one of mine, answering one, following a reply to its original.
+//! composer: editing one of mine, answering one, following a reply to its original, and the
+//! act that asks something first (reporting, a moderator's delete, mute, ban, removal).
 
 use leptos::prelude::*;
+
+use super::acts::Act;
 
 /// The page's intentions about messages of the conversation on screen. `Copy`.
 #[derive(Clone, Copy)]
@@ -14,6 +17,8 @@ pub struct Intent {
     pub jump: RwSignal<Option<u64>>,
     /// The message just jumped to, highlighted for a moment.
     pub highlight: RwSignal<Option<u64>>,
+    /// The act the act dialog asks about.
+    pub acting: RwSignal<Option<Act>>,
 }
 
 impl Intent {
@@ -23,6 +28,7 @@ impl Intent {
             replying: RwSignal::new(None),
             jump: RwSignal::new(None),
             highlight: RwSignal::new(None),
+            acting: RwSignal::new(None),
         }
     }
 
@@ -32,6 +38,9 @@ impl Intent {
             if signal.get_untracked().is_some() {
                 signal.set(None);
             }
+        }
+        if self.acting.with_untracked(Option::is_some) {
+            self.acting.set(None);
         }
     }
 }

@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 
 use super::actions::{MessageActions, MoreButton, Target};
+use super::acts::About;
 use super::intent::Intent;
 use super::reactions::Reactions;
 use crate::client::{ChatClient, clock};
@@ -45,6 +46,7 @@ pub fn MessageLine(
     let quote = message
         .reply_to
         .map(|original| view! { <ReplyQuote chat intent room=message.room.clone() id=original /> });
+    let excerpt = quote_of(&message.message);
     let text = if message.deleted {
         view! { <span class="deleted italic text-slate-600 dark:text-slate-400">"message deleted"</span> }
             .into_any()
@@ -64,8 +66,13 @@ pub fn MessageLine(
         view! { <Reactions chat room=message.room.clone() id reactions=message.reactions /> }
     });
     let target = Target {
-        room: message.room,
-        id,
+        about: About {
+            room: message.room,
+            id,
+            from: message.from,
+            sender: message.sender.clone(),
+            text: excerpt,
+        },
         mine,
         deleted: message.deleted,
     };

@@ -12,6 +12,7 @@ use leptos_router::hooks::use_params_map;
 use leptos_router::{ParamSegment, StaticSegment};
 
 mod actions;
+mod acts;
 mod composer;
 mod conversations;
 mod drawer;
@@ -19,6 +20,7 @@ mod follow;
 mod intent;
 mod message;
 mod messages;
+mod moderation;
 mod older;
 mod page;
 mod peers;

@@ -1,18 +1,21 @@
 //! The chat page as a frame that fills the window and never scrolls: a bar across the top,
 //! then the conversations, the conversation (header, message stream, composer pinned at the
 //! bottom) and who's online side by side. On phones the conversation fills the screen and the
-//! two panels are drawers; Ctrl+K (⌘K) jumps to a conversation by name.
+//! two panels are drawers; Ctrl+K (⌘K) jumps to a conversation by name. Moderators get a
+//! "Moderation" button and, in a public room, "Remove room"; a ban shows above it all.
 
 use leptos::ev;
 use leptos::html::Dialog;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
+use super::acts::{Act, ActDialog};
 use super::composer::Composer;
 use super::conversations::{Conversations, unread_elsewhere};
 use super::drawer::{Backdrop, DrawerToggle, Drawers, FOCUS_RING, Side};
 use super::intent::Intent;
 use super::messages::{MessageBox, TypingLine};
+use super::moderation::{self, ModerationPanel};
 use super::peers::{PeerList, PeersToggle, members_of};
 use super::switcher::{self, Switcher};
 use super::unread::open_conversation;
@@ -26,6 +29,7 @@ pub fn ChatPage(#[prop(into)] room: Signal<String>) -> impl IntoView {
     let peers = members_of(chat, room);
     let drawers = Drawers::new();
     let switcher = NodeRef::<Dialog>::new();
+    let panel = NodeRef::<Dialog>::new();
     let intent = Intent::new();
     // Another conversation on screen: the drawer or switcher it was picked from is done, and
     // an edit or reply begun in the last one does not carry over.
@@ -36,17 +40,19 @@ pub fn ChatPage(#[prop(into)] room: Signal<String>) -> impl IntoView {
         intent.clear();
     });
     shortcuts(drawers, switcher);
+    leave_removed_rooms(chat, room);
 
     view! {
         <div class="grid h-dvh grid-rows-[auto_minmax(0,1fr)] overflow-hidden lg:grid-cols-[15rem_minmax(0,1fr)_15rem]">
-            <AppBar chat drawers switcher />
+            <AppBar chat drawers switcher panel />
             <Conversations chat room drawers />
             <main
                 id="app"
                 inert=move || drawers.covers(None)
                 class="flex min-h-0 min-w-0 flex-col bg-white dark:bg-slate-900"
             >
-                <ConversationHeader chat room peers drawers />
+                <BanNotice chat />
+                <ConversationHeader chat room peers drawers intent />
                 <MessageBox chat room unread_from intent />
                 <div class="shrink-0 px-2 pb-2 sm:px-4 sm:pb-3">
                     <TypingLine chat room />
@@ -56,6 +62,8 @@ pub fn ChatPage(#[prop(into)] room: Signal<String>) -> impl IntoView {
             <PeerList chat peers drawers />
             <Backdrop drawers />
             <Switcher chat room dialog=switcher />
+            <ActDialog chat intent />
+            <ModerationPanel chat dialog=panel />
         </div>
     }
 }
@@ -75,10 +83,40 @@ fn shortcuts(drawers: Drawers, switcher: NodeRef<Dialog>) {
     on_cleanup(move || handle.remove());
 }
 
-/// Across the top: the conversations button (phones), the app's name, the switcher and the
-/// connection's status.
+/// A room of mine a moderator removed while it was on screen: the page goes to `general`.
+fn leave_removed_rooms(chat: ChatClient, room: Signal<String>) {
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if chat.take_removed(&room.get()) {
+            navigate("/", Default::default());
+        }
+    });
+}
+
+/// A moderator banned me: the server's words, above the conversation.
 #[component]
-fn AppBar(chat: ChatClient, drawers: Drawers, switcher: NodeRef<Dialog>) -> impl IntoView {
+fn BanNotice(chat: ChatClient) -> impl IntoView {
+    view! {
+        <p
+            id="ban-notice"
+            role="alert"
+            hidden=move || chat.ban_notice().with(Option::is_none)
+            class="shrink-0 border-b border-red-200 bg-red-50 px-4 py-2 font-medium text-red-900 dark:border-red-900 dark:bg-red-950 dark:text-red-100"
+        >
+            {move || chat.ban_notice().get()}
+        </p>
+    }
+}
+
+/// Across the top: the conversations button (phones), the app's name, the switcher, the
+/// moderators' panel (moderators only) and the connection's status.
+#[component]
+fn AppBar(
+    chat: ChatClient,
+    drawers: Drawers,
+    switcher: NodeRef<Dialog>,
+    panel: NodeRef<Dialog>,
+) -> impl IntoView {
     let waiting = Signal::from(Memo::new(move |_| unread_elsewhere(chat) as usize));
     view! {
         <header
@@ -105,6 +143,17 @@ fn AppBar(chat: ChatClient, drawers: Drawers, switcher: NodeRef<Dialog>) -> impl
                     "Ctrl K"
                 </kbd>
             </button>
+            <button
+                type="button"
+                id="open-moderation"
+                hidden=move || !chat.is_moderator().get()
+                class=format!(
+                    "shrink-0 rounded-lg p-2 text-sm font-medium text-slate-700 hover:bg-slate-100 sm:border sm:border-slate-300 sm:px-3 sm:py-1 dark:text-slate-300 dark:hover:bg-slate-800 sm:dark:border-slate-700 {FOCUS_RING}",
+                )
+                on:click=move |_| moderation::open(chat, panel)
+            >
+                "Moderation"
+            </button>
             <StatusBadge chat />
         </header>
     }
@@ -117,6 +166,7 @@ fn ConversationHeader(
     room: Signal<String>,
     peers: Memo<Vec<Peer>>,
     drawers: Drawers,
+    intent: Intent,
 ) -> impl IntoView {
     let title = move || chat.title(&room.get());
     let count = move || format!("{} online", peers.with(Vec::len));
@@ -130,6 +180,7 @@ fn ConversationHeader(
                     {count}
                 </p>
             </div>
+            <RemoveRoomButton chat room intent />
             <LeaveButton chat room />
             <PeersToggle peers drawers />
         </div>
@@ -157,6 +208,25 @@ fn LeaveButton(chat: ChatClient, room: Signal<String>) -> impl IntoView {
     }
 }
 
+/// Moderators, in a public room but `general`: removing it (after a confirmation).
+#[component]
+fn RemoveRoomButton(chat: ChatClient, room: Signal<String>, intent: Intent) -> impl IntoView {
+    let hidden =
+        move || !chat.is_moderator().get() || room.with(|r| r == DEFAULT_ROOM || is_direct_key(r));
+    view! {
+        <button
+            type="button"
+            hidden=hidden
+            class=format!(
+                "shrink-0 rounded-lg px-2 py-1 text-sm text-red-800 underline hover:text-red-950 dark:text-red-300 {FOCUS_RING}",
+            )
+            on:click=move |_| intent.acting.set(Some(Act::RemoveRoom(room.get_untracked())))
+        >
+            "Remove room"
+        </button>
+    }
+}
+
 #[component]
 fn StatusBadge(chat: ChatClient) -> impl IntoView {
     let class = move || {
@@ -164,7 +234,7 @@ fn StatusBadge(chat: ChatClient) -> impl IntoView {
             Status::Online => "bg-emerald-100 text-emerald-900",
             Status::Connecting => "bg-slate-100 text-slate-800",
             Status::Reconnecting { .. } => "bg-amber-100 text-amber-900",
-            Status::Unavailable => "bg-red-100 text-red-900",
+            Status::Unavailable | Status::Banned => "bg-red-100 text-red-900",
         };
         format!(
             "max-w-[50vw] shrink-0 truncate rounded-full px-2.5 py-0.5 text-sm font-medium sm:px-3 {tone}"
@@ -195,5 +265,6 @@ fn status_key(status: Status) -> &'static str {
         Status::Online => "online",
         Status::Reconnecting { .. } => "reconnecting",
         Status::Unavailable => "unavailable",
+        Status::Banned => "banned",
     }
 }
