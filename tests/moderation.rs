@@ -13,7 +13,9 @@ use chat::protocol::{
     ReportMessage, Unban, Unmute,
 };
 use chat::server::people::{public_id, user_key};
-use support::{Client, Process, Redis, WAIT, start_node, start_server_with, temp_dir, token};
+use support::{
+    Client, Process, Redis, WAIT, start_node, start_node_with, start_server_with, temp_dir, token,
+};
 
 /// A person's public id, from their token (what the page shows them).
 fn id_of(token: &str) -> String {
@@ -473,4 +475,49 @@ async fn across_nodes_moderators_bans_and_reports_reach_everyone() {
     assert!(again.refused.as_deref().unwrap_or("").contains("banned"));
     // Carol, on B too, was not touched.
     carol.say("still chatting").await.unwrap();
+}
+
+#[tokio::test]
+async fn anonymous_names_are_unique_across_nodes() {
+    let redis = Redis::start().await;
+    let dir = temp_dir("names-cluster");
+    let crowd = [
+        ("CHAT_MAX_CONNECTIONS_PER_IP", "1000"),
+        ("CHAT_HANDSHAKES_PER_MINUTE_PER_IP", "1000"),
+    ];
+    let a = start_node_with(&redis, &dir, 2_000, &crowd).await;
+    let b = start_node_with(&redis, &dir, 2_000, &crowd).await;
+    // More people than half the colour-animal pairs: per node only, names would repeat.
+    let mut names = std::collections::BTreeSet::new();
+    let mut everyone = Vec::new();
+    for i in 0..240 {
+        let node = if i % 2 == 0 { &a } else { &b };
+        let c = if i % 3 == 0 {
+            Client::connect_as(node.addr, Some(&token(&format!("named-{i}")))).await
+        } else {
+            Client::connect(node.addr).await
+        };
+        assert!(names.insert(c.name.clone()), "{} given twice", c.name);
+        everyone.push(c);
+    }
+    assert_eq!(names.len(), 240);
+}
+
+#[tokio::test]
+async fn a_name_is_held_while_its_person_comes_back_and_freed_after() {
+    // Held for about three seconds after the last visit.
+    let addr = start_server_with(|c| c.chat.name_hold_days = 3.0 / 86_400.0).await;
+    let ann_token = token("ann-away");
+    let mut ann = Client::connect_as(addr, Some(&ann_token)).await;
+    let (ann_id, ann_name) = (ann.id.clone(), ann.name.clone());
+    ann.close().await;
+    let mut bob = Client::connect(addr).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    bob.dm(&ann_id, "still there?").await.unwrap();
+    let back = Client::connect_as(addr, Some(&ann_token)).await;
+    assert_eq!(back.name, ann_name, "back within the hold: the same name");
+    drop(back);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let refused = bob.dm(&ann_id, "hello?").await.expect_err("forgotten");
+    assert_eq!(refused.code, ErrorCode::BadPayload, "{refused:?}");
 }

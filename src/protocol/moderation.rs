@@ -231,7 +231,7 @@ mod tests {
         assert_eq!(page.0.unwrap().before, Some(9));
         let newest: ListAudit = serde_json::from_value(serde_json::Value::Null).unwrap();
         assert_eq!(newest, ListAudit(None));
-        assert!(serde_json::from_value::<ListAudit>(json!([1])).is_err());
+        assert!(serde_json::from_value::<ListAudit>(json!("newest")).is_err());
     }
 
     #[test]

@@ -113,6 +113,9 @@ pub struct ChatSection {
     /// settings); more can be added while the server runs with `chat moderator add <id>`.
     #[serde(deserialize_with = "public_ids")]
     pub moderators: Vec<String>,
+    /// Days a person's name stays theirs after their last visit (fractions allowed); then
+    /// it is free for others and they are named afresh if they return. 0 holds names forever.
+    pub name_hold_days: f64,
     /// Days after which a public room nobody is in and nobody wrote in (fractions allowed)
     /// is removed; checked hourly. 0 keeps rooms forever.
     pub room_idle_days: f64,
@@ -169,6 +172,7 @@ impl Default for ChatSection {
             trusted_proxies: Vec::new(),
             moderators: Vec::new(),
             room_idle_days: 30.0,
+            name_hold_days: 90.0,
             allowed_origins: Vec::new(),
             redis_url: String::new(),
             node_ttl_ms: 5_000,

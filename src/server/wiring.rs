@@ -23,8 +23,8 @@ use super::metrics::{Metrics, Probe};
 use super::roster::{LocalRoster, Roster};
 use super::store::Committed;
 use super::store::{
-    Directory, Ledger, MemoryDirectory, MemoryLedger, MemoryLog, MessageLog, SqliteLedger,
-    SqliteStore, StorageProbe, StoreError,
+    Directory, Ledger, MemoryDirectory, MemoryLedger, MemoryLog, MessageLog, NameHolds,
+    SqliteLedger, SqliteStore, StorageProbe, StoreError,
 };
 use crate::protocol::MAX_PAYLOAD_BYTES;
 
@@ -32,6 +32,7 @@ use crate::protocol::MAX_PAYLOAD_BYTES;
 struct Backend {
     log: Arc<dyn MessageLog>,
     directory: Arc<dyn Directory>,
+    holds: Arc<dyn NameHolds>,
     ledger: Arc<dyn Ledger>,
     roster: Arc<dyn Roster>,
     probes: Vec<Arc<dyn Probe>>,
@@ -118,6 +119,7 @@ async fn chat_on(
     Chat::new(Parts {
         log: backend.log.clone(),
         directory: backend.directory.clone(),
+        holds: backend.holds.clone(),
         ledger: backend.ledger.clone(),
         roster: backend.roster.clone(),
         metrics: metrics.clone(),
@@ -127,30 +129,43 @@ async fn chat_on(
     .await
 }
 
+/// A single process's stores: messages, directory, name holds, moderation ledger.
+type Stores = (
+    Arc<dyn MessageLog>,
+    Arc<dyn Directory>,
+    Arc<dyn NameHolds>,
+    Arc<dyn Ledger>,
+);
+
 /// One self-contained process: SQLite (or memory), presence in this process.
 fn single(
     config: &Config,
     messages: UnboundedSender<Committed>,
     rooms: UnboundedSender<String>,
 ) -> Result<Backend, ServerError> {
-    let (log, directory, ledger): (Arc<dyn MessageLog>, Arc<dyn Directory>, Arc<dyn Ledger>) =
-        match config.chat.storage {
-            Storage::Sqlite => {
-                let store = SqliteStore::open(&config.chat.database, config.chat.fsync, messages)?;
-                let store = Arc::new(store);
-                let ledger = Arc::new(SqliteLedger::open(&config.chat.database)?);
-                (store.clone(), store, ledger)
-            }
-            Storage::Memory => (
+    let stores: Stores = match config.chat.storage {
+        Storage::Sqlite => {
+            let store = SqliteStore::open(&config.chat.database, config.chat.fsync, messages)?;
+            let store = Arc::new(store);
+            let ledger = Arc::new(SqliteLedger::open(&config.chat.database)?);
+            (store.clone(), store.clone(), store, ledger)
+        }
+        Storage::Memory => {
+            let directory = Arc::new(MemoryDirectory::default());
+            (
                 Arc::new(MemoryLog::new(config.chat.history_len, messages)),
-                Arc::new(MemoryDirectory::default()),
+                directory.clone(),
+                directory,
                 Arc::new(MemoryLedger::default()),
-            ),
-        };
+            )
+        }
+    };
+    let (log, directory, holds, ledger) = stores;
     Ok(Backend {
         probes: vec![Arc::new(StorageProbe(log.clone()))],
         log,
         directory,
+        holds,
         ledger,
         roster: Arc::new(LocalRoster::new(rooms)),
         tasks: Vec::new(),
@@ -168,13 +183,13 @@ async fn clustered(
     rooms: UnboundedSender<String>,
 ) -> Result<(Backend, RedisAdapterCtr<FredDriver>), ServerError> {
     let client = cluster::client(url).await?;
-    let store = Arc::new(RedisStore::new(client.clone()));
-    store.index_people().await?;
     let node = Arc::new(RedisRoster::new(
         client.clone(),
         config.chat.node_ttl(),
         metrics.clone(),
     ));
+    let store = Arc::new(RedisStore::new(client.clone()).for_node(node.node()));
+    store.index_people().await?;
     // Its own connection: a blocking read would hold up every other command on a shared one.
     let reader = FeedReader {
         client: cluster::client(url).await?,
@@ -189,6 +204,7 @@ async fn clustered(
     let backend = Backend {
         log: store.clone(),
         directory: store.clone(),
+        holds: store.clone(),
         ledger: Arc::new(RedisLedger::new(client.clone())),
         roster: node.clone(),
         probes: vec![
@@ -245,6 +261,7 @@ async fn serve_on<A: Attach>(
         chat.clone().fan_out(io.clone(), feeds.messages),
     ));
     tasks.push(tokio::spawn(chat.clone().watch_moderation(io.clone())));
+    tasks.push(tokio::spawn(chat.clone().forget_unseen_regularly()));
     if let Some(days) = chat.room_idle_days() {
         tasks.push(tokio::spawn(
             chat.clone().expire_rooms_regularly(io.clone(), days),

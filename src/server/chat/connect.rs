@@ -10,6 +10,7 @@ use socketioxide::extract::{Extension, SocketRef, State, TryData};
 
 use super::super::guard::peer_ip;
 use super::super::rate::ConnectionLimit;
+use super::super::store::StoreError;
 use super::delivery::emit;
 use super::handlers::{self, enter};
 use super::identity::{Member, anonymous_user_key, public_id, user_key};
@@ -95,12 +96,22 @@ async fn identify<A: Adapter>(
     auth: &Auth,
 ) -> Result<Member, Refusal> {
     let ip = peer_ip(&s.req_parts().extensions);
+    let unavailable = |e: StoreError| {
+        tracing::error!(sid = %s.id, error = %e, "identity lookup failed");
+        Refusal("The chat is unavailable; try again shortly.".into())
+    };
     let Some(token) = &auth.token else {
         let user = anonymous_user_key(s.id);
+        let name = chat
+            .0
+            .identity
+            .anonymous_name()
+            .await
+            .map_err(unavailable)?;
         return Ok(Member {
             id: public_id(&user).into(),
             user: user.into(),
-            name: chat.0.identity.anonymous_name().into(),
+            name: name.into(),
             anonymous: true,
             room_peers: auth.room_peers,
             ip,
@@ -108,10 +119,7 @@ async fn identify<A: Adapter>(
     };
     check_token(token).map_err(|e| Refusal(e.message))?;
     let user = user_key(token);
-    let name = chat.0.identity.name_for(&user).await.map_err(|e| {
-        tracing::error!(sid = %s.id, error = %e, "identity lookup failed");
-        Refusal("The chat is unavailable; try again shortly.".into())
-    })?;
+    let name = chat.0.identity.name_for(&user).await.map_err(unavailable)?;
     Ok(Member {
         id: public_id(&user).into(),
         user: user.into(),

@@ -332,7 +332,9 @@ pub(super) async fn on_disconnect<A: Adapter>(
     };
     super::connect::count_out(&chat, &s, &member);
     if member.anonymous {
-        chat.0.identity.release(&member.name);
+        chat.0.identity.release(&member.name).await;
+    } else {
+        chat.0.identity.left(&member.user).await;
     }
     let left = lock(&chat.0.presence).leave_everywhere(&s.id);
     for room in left {

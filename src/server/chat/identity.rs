@@ -4,12 +4,19 @@
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
 use super::super::lock;
 use super::super::names::NameRegistry;
-use super::super::store::{Directory, StoreError};
+use super::super::store::{Directory, NameHolds, StoreError};
 
 /// Names tried for a new person before giving up (only a shared directory can refuse one).
 const NAMING_ATTEMPTS: usize = 8;
+/// A returning person's last-seen time is written at most this often.
+const SEEN_EVERY: Duration = Duration::from_secs(3600);
+/// People whose last-seen write is remembered (beyond it, the memory starts over).
+const SEEN_KEPT: usize = 100_000;
 
 /// Who a connection is, kept in the socket's extensions.
 #[derive(Debug, Clone)]
@@ -34,13 +41,19 @@ pub(super) use super::super::people::{anonymous_user_key, public_id, user_key};
 pub(super) struct Identity {
     names: Mutex<NameRegistry>,
     directory: Arc<dyn Directory>,
+    holds: Arc<dyn NameHolds>,
+    /// When each returning person's last-seen time was last written.
+    seen: Mutex<HashMap<String, Instant>>,
     /// Serialises first-time naming of a token, so two tabs opening at once get one name.
     naming: tokio::sync::Mutex<()>,
 }
 
 impl Identity {
     /// Every name the directory remembers stays reserved for its person.
-    pub async fn load(directory: Arc<dyn Directory>) -> Result<Self, StoreError> {
+    pub async fn load(
+        directory: Arc<dyn Directory>,
+        holds: Arc<dyn NameHolds>,
+    ) -> Result<Self, StoreError> {
         let mut names = NameRegistry::default();
         for name in directory.all_names().await? {
             names.reserve(name);
@@ -48,14 +61,53 @@ impl Identity {
         Ok(Identity {
             names: Mutex::new(names),
             directory,
+            holds,
+            seen: Mutex::new(HashMap::new()),
             naming: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// Notes that `user` is here (at most once per [`SEEN_EVERY`]): their name is held for
+    /// `chat.name-hold-days` from their last visit.
+    async fn touch(&self, user: &str) -> Result<(), StoreError> {
+        {
+            let mut seen = lock(&self.seen);
+            if seen.get(user).is_some_and(|at| at.elapsed() < SEEN_EVERY) {
+                return Ok(());
+            }
+            if seen.len() >= SEEN_KEPT {
+                seen.clear();
+            }
+            seen.insert(user.to_owned(), Instant::now());
+        }
+        self.holds.seen(user).await
+    }
+
+    /// A returning person left: this is when they were last seen.
+    pub async fn left(&self, user: &str) {
+        lock(&self.seen).remove(user);
+        if let Err(e) = self.touch(user).await {
+            tracing::warn!(error = %e, "last seen not written");
+        }
+    }
+
+    /// Forgets the people not seen for `days`: their names are free again, here and for
+    /// everyone. How many went.
+    pub async fn forget_unseen(&self, days: f64) -> Result<usize, StoreError> {
+        let before = super::super::store::now_ms().saturating_sub((days * 86_400_000.0) as u64);
+        let freed = self.holds.forget_unseen(before).await?;
+        let mut names = lock(&self.names);
+        for name in &freed {
+            names.release(name);
+        }
+        Ok(freed.len())
     }
 
     /// The name that goes with a user key: remembered, or new and remembered. A returning
     /// person is looked up without waiting for anyone; only first-time naming takes turns.
     pub async fn name_for(&self, user: &str) -> Result<String, StoreError> {
         if let Some(name) = self.directory.name_of(user).await? {
+            self.touch(user).await?;
             return Ok(name);
         }
         let _one_at_a_time = self.naming.lock().await;
@@ -84,13 +136,33 @@ impl Identity {
         self.directory.knows(public_id).await
     }
 
-    /// A fresh name for an anonymous connection, held until [`Identity::release`].
-    pub fn anonymous_name(&self) -> String {
-        lock(&self.names).assign(&mut rand::rng())
+    /// A fresh name for an anonymous connection, held (on every node) until
+    /// [`Identity::release`].
+    pub async fn anonymous_name(&self) -> Result<String, StoreError> {
+        for _ in 0..NAMING_ATTEMPTS {
+            let name = lock(&self.names).assign(&mut rand::rng());
+            match self.holds.hold(&name).await {
+                Ok(true) => return Ok(name),
+                Ok(false) => {
+                    tracing::debug!(%name, "name held elsewhere; trying another");
+                    lock(&self.names).release(&name);
+                }
+                Err(e) => {
+                    lock(&self.names).release(&name);
+                    return Err(e);
+                }
+            }
+        }
+        Err(StoreError::Unavailable("no free name found".into()))
     }
 
-    pub fn release(&self, name: &str) {
+    /// Gives an anonymous connection's name back, here and on the shared directory.
+    pub async fn release(&self, name: &str) {
         lock(&self.names).release(name);
+        if let Err(e) = self.holds.unhold(name).await {
+            // It goes with this node at the latest.
+            tracing::warn!(error = %e, "anonymous name not given back");
+        }
     }
 }
 
@@ -147,7 +219,8 @@ mod tests {
         let directory = Arc::new(SlowToRemember {
             release: tokio::sync::Semaphore::new(0),
         });
-        let identity = Arc::new(Identity::load(directory.clone()).await.unwrap());
+        let holds = Arc::new(crate::server::store::MemoryDirectory::default());
+        let identity = Arc::new(Identity::load(directory.clone(), holds).await.unwrap());
         let newcomer = tokio::spawn({
             let identity = identity.clone();
             async move { identity.name_for("newcomer").await }

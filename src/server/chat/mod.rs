@@ -48,7 +48,7 @@ use super::moderation::Moderation;
 use super::presence::Presence;
 use super::rate::RoomQuota;
 use super::roster::Roster;
-use super::store::{Directory, Ledger, MessageLog, StoreError};
+use super::store::{Directory, Ledger, MessageLog, NameHolds, StoreError};
 use crate::protocol::DEFAULT_ROOM;
 
 use identity::Identity;
@@ -85,6 +85,7 @@ struct Inner {
 pub struct Parts {
     pub log: Arc<dyn MessageLog>,
     pub directory: Arc<dyn Directory>,
+    pub holds: Arc<dyn NameHolds>,
     pub ledger: Arc<dyn Ledger>,
     pub roster: Arc<dyn Roster>,
     pub metrics: Metrics,
@@ -95,7 +96,7 @@ pub struct Parts {
 impl Chat {
     /// The chat over its parts; names already given to returning people stay reserved.
     pub async fn new(parts: Parts) -> Result<Self, StoreError> {
-        let identity = Identity::load(parts.directory.clone()).await?;
+        let identity = Identity::load(parts.directory.clone(), parts.holds).await?;
         let rooms = RoomDirectory::load(parts.directory).await?;
         let moderation =
             Moderation::load(parts.config.moderators.iter().cloned(), parts.ledger).await?;
@@ -126,6 +127,27 @@ impl Chat {
     /// After how many days an empty, unused room goes, if ever.
     pub fn room_idle_days(&self) -> Option<f64> {
         Some(self.0.config.room_idle_days).filter(|days| *days > 0.0)
+    }
+
+    /// Forgets, now and then, the people not seen for `chat.name-hold-days`, so their names
+    /// are free again (hourly, or twice per hold time when that is shorter). A server task.
+    pub async fn forget_unseen_regularly(self) {
+        let days = self.0.config.name_hold_days;
+        if days <= 0.0 {
+            return;
+        }
+        let period = std::time::Duration::from_secs_f64(days * 86_400.0 / 2.0)
+            .min(super::store::RETENTION_EVERY)
+            .max(std::time::Duration::from_millis(100));
+        let mut every = tokio::time::interval(period);
+        loop {
+            every.tick().await;
+            match self.0.identity.forget_unseen(days).await {
+                Ok(0) => {}
+                Ok(gone) => tracing::info!(gone, days, "names of people long gone freed"),
+                Err(e) => tracing::warn!(error = %e, "freeing old names failed; trying later"),
+            }
+        }
     }
 
     /// Makes the message log durable and compact; call after the last socket closed.

@@ -18,6 +18,8 @@
 //! | `chat:presence:{room}:{node}` | hash | public id → name: that node's members of the room |
 //! | `chat:presence:{room}` | set | nodes with members in the room |
 //! | `chat:node:{node}:rooms` | set | rooms a node has members in, for sweeping it |
+//! | `chat:node:{node}:names` | set | names of that node's anonymous connections (free when it goes) |
+//! | `chat:seen` | sorted set | user key scored by when it was last seen (names are held for a while after) |
 //! | `chat:room-created` | hash | public room → when it was created (ms), for expiring empty ones |
 //! | `chat:mod:moderators` | set | moderators added at run time (public ids) |
 //! | `chat:mod:restrictions` | hash | `{kind}\|{target}` → `{until}\|{cause}`: bans, mutes, banned addresses |
@@ -30,6 +32,7 @@ pub const ROOMS: &str = "chat:rooms";
 pub const PEOPLE: &str = "chat:people";
 pub const NODES: &str = "chat:nodes";
 pub const ROOM_CREATED: &str = "chat:room-created";
+pub const SEEN: &str = "chat:seen";
 pub const MODERATORS: &str = "chat:mod:moderators";
 pub const RESTRICTIONS: &str = "chat:mod:restrictions";
 
@@ -43,6 +46,7 @@ pub const PROBE: &str = "chat:probe";
 const PRESENCE: &str = "chat:presence:";
 const NODE: &str = "chat:node:";
 const NODE_ROOMS: &str = ":rooms";
+const NODE_NAMES: &str = ":names";
 
 pub fn seq(room: &str) -> String {
     format!("chat:seq:{room}")
@@ -80,12 +84,17 @@ pub fn node_rooms(node: &str) -> String {
     format!("{NODE}{node}{NODE_ROOMS}")
 }
 
+pub fn node_names(node: &str) -> String {
+    format!("{NODE}{node}{NODE_NAMES}")
+}
+
 /// Lua functions computing the keys above that scripts need to derive, prepended to them.
 pub fn lua_keys() -> String {
     format!(
         "local function presence_key(room, node) return '{PRESENCE}' .. room .. ':' .. node end\n\
          local function presence_nodes_key(room) return '{PRESENCE}' .. room end\n\
-         local function node_rooms_key(node) return '{NODE}' .. node .. '{NODE_ROOMS}' end\n"
+         local function node_rooms_key(node) return '{NODE}' .. node .. '{NODE_ROOMS}' end\n\
+         local function node_names_key(node) return '{NODE}' .. node .. '{NODE_NAMES}' end\n"
     )
 }
 
@@ -108,6 +117,8 @@ mod tests {
         assert!(lua.contains(&format!("'{PRESENCE}' .. room .. ':' .. node")));
         assert_eq!(node_rooms(node), format!("{NODE}{node}{NODE_ROOMS}"));
         assert!(lua.contains(&format!("'{NODE}' .. node .. '{NODE_ROOMS}'")));
+        assert_eq!(node_names(node), format!("{NODE}{node}{NODE_NAMES}"));
+        assert!(lua.contains(&format!("'{NODE}' .. node .. '{NODE_NAMES}'")));
         assert_eq!(presence_nodes(room), format!("{PRESENCE}{room}"));
     }
 }

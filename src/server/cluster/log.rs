@@ -1,12 +1,16 @@
 //! The shared message log and directory in Redis (keys: see [`super::keys`]).
 
-use fred::interfaces::{HashesInterface, KeysInterface, SetsInterface, StreamsInterface};
+use fred::interfaces::{
+    HashesInterface, KeysInterface, SetsInterface, SortedSetsInterface, StreamsInterface,
+};
 use fred::types::Expiration;
 use fred::types::scripts::Script;
 use futures::future::BoxFuture;
 
 use super::keys::{self, FEED};
-use super::scripts::{ALTER, APPEND, CHANGED, EXPIRE_ROOM, READ, READ_ONE, REMEMBER};
+use super::scripts::{
+    ALTER, APPEND, CHANGED, EXPIRE_ROOM, HELD_ANONYMOUSLY, READ, READ_ONE, REMEMBER,
+};
 use super::{FEED_LEN, unavailable};
 use crate::protocol::NewMessage;
 use crate::server::store::{
@@ -23,13 +27,17 @@ const RETRY_WINDOW_SECS: u64 = 7 * 24 * 3600;
 const ALTER_ATTEMPTS: usize = 8;
 
 pub struct RedisStore {
-    client: fred::clients::Client,
+    pub(super) client: fred::clients::Client,
     append: Script,
     read: Script,
     alter: Script,
     changed: Script,
     expire_room: Script,
     remember: Script,
+    /// Anonymous names and last seen times (see `names.rs`).
+    pub(super) names: super::names::NameScripts,
+    /// This node, whose anonymous connections' names it holds.
+    pub(super) node: String,
 }
 
 impl RedisStore {
@@ -46,6 +54,20 @@ impl RedisStore {
         } else {
             self.client.hkeys(keys::USERS).await.map_err(unavailable)?
         };
+        let seen_kept: bool = self.client.exists(keys::SEEN).await.map_err(unavailable)?;
+        if !seen_kept {
+            // Everyone named before last-seen times were kept counts as seen now.
+            let all: Vec<String> = self.client.hkeys(keys::USERS).await.map_err(unavailable)?;
+            let now = crate::server::store::now_ms() as f64;
+            for chunk in all.chunks(1000) {
+                let scored: Vec<(f64, String)> = chunk.iter().map(|u| (now, u.clone())).collect();
+                let _: u64 = self
+                    .client
+                    .zadd(keys::SEEN, None, None, false, false, scored)
+                    .await
+                    .map_err(unavailable)?;
+            }
+        }
         for chunk in users.chunks(1000) {
             let ids: Vec<String> = chunk
                 .iter()
@@ -68,8 +90,16 @@ impl RedisStore {
             alter: keys::script(&format!("{READ_ONE}{ALTER}")),
             changed: keys::script(CHANGED),
             expire_room: keys::script(EXPIRE_ROOM),
-            remember: keys::script(REMEMBER),
+            remember: keys::script(&format!("{HELD_ANONYMOUSLY}{REMEMBER}")),
+            names: super::names::NameScripts::new(),
+            node: String::new(),
         }
+    }
+
+    /// The store as the node `node` uses it (that node's anonymous names are its own).
+    pub fn for_node(mut self, node: &str) -> Self {
+        node.clone_into(&mut self.node);
+        self
     }
 
     /// Messages `lo..=hi` of `room` (or the last `count`, when not 0), current state.
@@ -383,8 +413,19 @@ impl Directory for RedisStore {
                 .remember
                 .evalsha_with_reload(
                     &self.client,
-                    vec![keys::USERS, keys::NAMES, keys::PEOPLE],
-                    vec![user, name, &crate::server::people::public_id(user)],
+                    vec![
+                        keys::USERS,
+                        keys::NAMES,
+                        keys::PEOPLE,
+                        keys::NODES,
+                        keys::SEEN,
+                    ],
+                    vec![
+                        user,
+                        name,
+                        &crate::server::people::public_id(user),
+                        &crate::server::store::now_ms().to_string(),
+                    ],
                 )
                 .await
                 .map_err(unavailable)?;
@@ -493,6 +534,7 @@ mod tests {
         contract::older_pages_reach_the_first_message(&store(&redis, 6).await).await;
         contract::old_messages_expire_and_ids_go_on(&store(&redis, 8).await).await;
         contract::names_are_remembered(&store(&redis, 3).await).await;
+        crate::server::store::holds_contract(&store(&redis, 11).await).await;
         contract::rooms_are_remembered(&store(&redis, 4).await).await;
         // The feed, as every node reads it: through the feed reader.
         let (fed, reading) = feed_of(&redis, 5).await;

@@ -22,6 +22,7 @@
 mod keys;
 mod ledger;
 mod log;
+mod names;
 mod roster;
 mod scripts;
 

@@ -74,6 +74,7 @@ for _, node in ipairs(gone) do
     redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'p', room)
   end
   redis.call('DEL', rooms_key)
+  redis.call('DEL', node_names_key(node))
   count = count + 1
 end
 return count

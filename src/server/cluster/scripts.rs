@@ -170,8 +170,53 @@ return gone
 /// Gives an identity its name unless it has one or the name is someone else's.
 pub(super) const REMEMBER: &str = r"
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 'had' end
+if held_anonymously(KEYS[4], ARGV[2], ARGV[4]) then return 'taken' end
 if redis.call('SADD', KEYS[2], ARGV[2]) == 0 then return 'taken' end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('SADD', KEYS[3], ARGV[3])
+redis.call('ZADD', KEYS[5], ARGV[4], ARGV[1])
 return 'ok'
+";
+
+/// A Lua function: whether `name` is held by an anonymous connection on a node alive at
+/// `now` (nodes: the nodes' sorted set).
+pub(super) const HELD_ANONYMOUSLY: &str = r"
+local function held_anonymously(nodes, name, now)
+  for _, node in ipairs(redis.call('ZRANGEBYSCORE', nodes, '(' .. now, '+inf')) do
+    if redis.call('SISMEMBER', node_names_key(node), name) == 1 then return true end
+  end
+  return false
+end
+";
+
+/// Holds a name for an anonymous connection of this node, unless a remembered person or a
+/// live node's anonymous connection has it. KEYS: names, nodes, this node's names.
+/// ARGV: name, now. Returns 1 when held.
+pub(super) const HOLD: &str = r"
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end
+if redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then return 0 end
+if held_anonymously(KEYS[2], ARGV[1], ARGV[2]) then return 0 end
+redis.call('SADD', KEYS[3], ARGV[1])
+return 1
+";
+
+/// Forgets people last seen before ARGV[1]: ARGV[2..] are pairs of user key and public id.
+/// KEYS: users, names, people, seen. Returns the names that became free.
+pub(super) const FORGET_UNSEEN: &str = r"
+local freed = {}
+for i = 2, #ARGV, 2 do
+  local user, id = ARGV[i], ARGV[i + 1]
+  local seen = redis.call('ZSCORE', KEYS[4], user)
+  if seen and tonumber(seen) < tonumber(ARGV[1]) then
+    local name = redis.call('HGET', KEYS[1], user)
+    redis.call('HDEL', KEYS[1], user)
+    redis.call('ZREM', KEYS[4], user)
+    redis.call('SREM', KEYS[3], id)
+    if name then
+      redis.call('SREM', KEYS[2], name)
+      freed[#freed + 1] = name
+    end
+  end
+end
+return freed
 ";

@@ -242,9 +242,11 @@ impl MessageLog for MemoryLog {
 /// Names by identity, and rooms, in memory.
 #[derive(Default)]
 pub struct MemoryDirectory {
-    names: Mutex<HashMap<String, String>>,
+    pub(super) names: Mutex<HashMap<String, String>>,
     /// Public ids of everyone named.
-    people: Mutex<std::collections::HashSet<String>>,
+    pub(super) people: Mutex<std::collections::HashSet<String>>,
+    /// When each token holder was last seen.
+    pub(super) seen: Mutex<HashMap<String, u64>>,
     /// Rooms and when they were created.
     rooms: Mutex<std::collections::BTreeMap<String, u64>>,
 }
@@ -261,6 +263,7 @@ impl Directory for MemoryDirectory {
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         lock(&self.names).insert(user.to_owned(), name.to_owned());
         lock(&self.people).insert(crate::server::people::public_id(user));
+        lock(&self.seen).insert(user.to_owned(), super::now_ms());
         Box::pin(ready(Ok(())))
     }
 

@@ -9,12 +9,16 @@
 
 #[cfg(test)]
 pub(crate) mod contract;
+mod holds;
 pub mod ledger;
 mod memory;
 mod sqlite;
 
 use futures::future::BoxFuture;
 
+pub use holds::NameHolds;
+#[cfg(test)]
+pub(crate) use holds::contract as holds_contract;
 pub use ledger::{Ledger, MemoryLedger};
 pub use memory::{MemoryDirectory, MemoryLog};
 pub use sqlite::{SqliteLedger, SqliteStore};

@@ -22,7 +22,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    Altered, Appended, Change, Directory, Entry, Feed, MessageLog, StoreError, unavailable,
+    Altered, Appended, Change, Directory, Entry, Feed, MessageLog, NameHolds, StoreError,
+    unavailable,
 };
 use crate::protocol::NewMessage;
 use writer::{OwnedEntry, Write, write_loop};
@@ -74,6 +75,10 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
      ALTER TABLE messages ADD COLUMN reactions TEXT;
      CREATE INDEX messages_by_rev ON messages (room, rev)",
+    // When each person was last seen: names are held for a while after (NameHolds).
+    "ALTER TABLE users ADD COLUMN seen INTEGER NOT NULL DEFAULT 0;
+     UPDATE users SET seen = created;
+     CREATE INDEX users_by_seen ON users (seen)",
 ];
 
 pub struct SqliteStore {
@@ -374,6 +379,26 @@ impl Directory for SqliteStore {
     }
 }
 
+/// One process: this node's registry decides anonymous names; last seen times are a column.
+impl NameHolds for SqliteStore {
+    fn hold<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async { Ok(true) })
+    }
+
+    fn unhold<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    fn seen<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        let user = user.to_owned();
+        Box::pin(self.write(move |reply| Write::Seen { user, reply }))
+    }
+
+    fn forget_unseen(&self, before_ms: u64) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(self.write(move |reply| Write::ForgetUnseen { before_ms, reply }))
+    }
+}
+
 /// One message by room and id.
 pub(super) fn find(conn: &Connection, room: &str, id: u64) -> rusqlite::Result<Option<NewMessage>> {
     conn.prepare_cached(&format!(
@@ -441,6 +466,7 @@ mod tests {
         let changes = SqliteStore::open(&temp_db("changes"), false, feed).unwrap();
         contract::changes_follow_the_rules_and_are_numbered(&changes, fed).await;
         contract::names_are_remembered(&open("names")).await;
+        super::super::holds::contract(&open("holds")).await;
         contract::rooms_are_remembered(&open("rooms")).await;
         let (feed, fed) = tokio::sync::mpsc::unbounded_channel();
         let store = SqliteStore::open(&temp_db("feed"), false, feed).unwrap();

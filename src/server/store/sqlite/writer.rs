@@ -41,6 +41,16 @@ pub(super) enum Write {
         change: Change,
         reply: oneshot::Sender<Result<Altered, StoreError>>,
     },
+    /// The person was here now.
+    Seen {
+        user: String,
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
+    /// People not seen since `before_ms` are forgotten; their names are free.
+    ForgetUnseen {
+        before_ms: u64,
+        reply: oneshot::Sender<Result<Vec<String>, StoreError>>,
+    },
     /// A moderator or expiry removed a room.
     RemoveRoom {
         room: String,
@@ -77,6 +87,10 @@ enum Answer {
     Appended(oneshot::Sender<Result<Appended, StoreError>>, Appended),
     Added(oneshot::Sender<Result<bool, StoreError>>, bool),
     Expired(oneshot::Sender<Result<usize, StoreError>>, usize),
+    Forgotten(
+        oneshot::Sender<Result<Vec<String>, StoreError>>,
+        Vec<String>,
+    ),
     /// A change's outcome, and whether it wrote anything (then it goes on the feed).
     Altered(oneshot::Sender<Result<Altered, StoreError>>, Altered, bool),
     Done(oneshot::Sender<Result<(), StoreError>>),
@@ -139,8 +153,8 @@ fn apply_write(
         },
         Write::Remember { user, name, reply } => {
             tx.execute(
-                "INSERT INTO users (user, name, created, public_id) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (user) DO UPDATE SET name = excluded.name",
+                "INSERT INTO users (user, name, created, public_id, seen) VALUES (?1, ?2, ?3, ?4, ?3)
+                 ON CONFLICT (user) DO UPDATE SET name = excluded.name, seen = excluded.seen",
                 params![
                     user,
                     name,
@@ -157,6 +171,21 @@ fn apply_write(
                 params![room, now_ms() as i64],
             )?;
             Answer::Added(reply, added == 1)
+        }
+        Write::Seen { user, reply } => {
+            tx.execute(
+                "UPDATE users SET seen = ?2 WHERE user = ?1",
+                params![user, now_ms() as i64],
+            )?;
+            Answer::Done(reply)
+        }
+        Write::ForgetUnseen { before_ms, reply } => {
+            let before = before_ms.min(i64::MAX as u64) as i64;
+            let names = tx
+                .prepare_cached("DELETE FROM users WHERE seen < ?1 RETURNING name")?
+                .query_map([before], |row| row.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            Answer::Forgotten(reply, names)
         }
         Write::RemoveRoom { room, reply } => {
             let removed = tx.execute("DELETE FROM rooms WHERE name = ?1", [room])?;
@@ -223,6 +252,7 @@ fn settle(
                     Answer::Appended(reply, stored) => drop(reply.send(Ok(stored))),
                     Answer::Added(reply, added) => drop(reply.send(Ok(added))),
                     Answer::Expired(reply, gone) => drop(reply.send(Ok(gone))),
+                    Answer::Forgotten(reply, names) => drop(reply.send(Ok(names))),
                     Answer::Altered(reply, altered, _) => drop(reply.send(Ok(altered))),
                     Answer::Done(reply) => drop(reply.send(Ok(()))),
                 }
@@ -238,6 +268,7 @@ fn settle(
                     Answer::Appended(reply, _) => drop(reply.send(Err(error.clone()))),
                     Answer::Added(reply, _) => drop(reply.send(Err(error.clone()))),
                     Answer::Expired(reply, _) => drop(reply.send(Err(error.clone()))),
+                    Answer::Forgotten(reply, _) => drop(reply.send(Err(error.clone()))),
                     Answer::Altered(reply, ..) => drop(reply.send(Err(error.clone()))),
                     Answer::Done(reply) => drop(reply.send(Err(error.clone()))),
                 }
