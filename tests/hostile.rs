@@ -245,6 +245,43 @@ fn abuses() -> Vec<Abuse> {
             },
         },
         Abuse {
+            name: "moderation without being a moderator",
+            join: true,
+            frames: |i| {
+                // Aimed at the honest people's own ids would need them; any id is refused
+                // before it is looked at.
+                vec![
+                    text(format!(r#"42["ban",{{"id":"{i:016x}","address":true}}]"#)),
+                    text(format!(
+                        r#"42["mute",{{"id":"{i:016x}","minutes":525600}}]"#
+                    )),
+                    text(r#"42["remove-room",{"room":"general"}]"#),
+                    text(r#"42["unban",{"id":"0000000000000000"}]"#),
+                    text(r#"42["audit",{"limit":100}]"#),
+                    text(r#"42["reports",null]"#),
+                    text(format!(r#"42["delete",{{"room":"general","id":{i}}}]"#)),
+                ]
+            },
+        },
+        Abuse {
+            name: "bad and flooding reports",
+            join: true,
+            frames: |i| {
+                vec![
+                    text(format!(
+                        r#"42["report",{{"room":"general","id":{i},"reason":"{}"}}]"#,
+                        "x".repeat(5000)
+                    )),
+                    text(r#"42["report",{"room":"dm:0:1","id":1}]"#),
+                    text(r#"42["report",{"room":"general","id":-1}]"#),
+                    text(format!(
+                        r#"42["report",{{"room":"general","id":{}}}]"#,
+                        i + 1
+                    )),
+                ]
+            },
+        },
+        Abuse {
             name: "older-page flood",
             join: true,
             frames: |_| {
