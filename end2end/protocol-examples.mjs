@@ -5,7 +5,7 @@
 // target/debug/chat, else target/debug/chat (nothing is built here). It runs from the checkout
 // with in-memory storage on a free port; the per-address connection and handshake limits are
 // raised (the examples open many short connections from 127.0.0.1), the per-connection event
-// rate keeps its default, which one example shows.
+// rate keeps its default, which one example shows; the person of one token is a moderator.
 //
 // Each example is run as the body of an async function given `url`, `io`, `assert`, `emitAck`
 // and `require` (PROTOCOL.md, "Conventions"); every socket it opens is closed when it ends, and
@@ -17,6 +17,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { createRequire } from "node:module";
+import { createHash } from "node:crypto";
 
 const repo = path.resolve(import.meta.dirname, "..");
 const require = createRequire(import.meta.url);
@@ -63,6 +64,15 @@ async function freePort() {
   return port;
 }
 
+/** A token's public id, derived as src/server/people.rs does (user key, then public id). */
+function publicId(token) {
+  const hex = (text, bytes) => createHash("sha256").update(text).digest("hex").slice(0, bytes * 2);
+  return hex(`public:u:${hex(token, 16)}`, 8);
+}
+
+/** The moderator of the examples (PROTOCOL.md, Moderation). */
+const EXAMPLE_MODERATOR = "example-moderator-0123456789";
+
 let server;
 let url;
 let output = "";
@@ -80,6 +90,7 @@ before(async () => {
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       CHAT_MAX_CONNECTIONS_PER_IP: "10000",
       CHAT_HANDSHAKES_PER_MINUTE_PER_IP: "100000",
+      CHAT_MODERATORS: publicId(EXAMPLE_MODERATOR),
       RUST_LOG: process.env.RUST_LOG ?? "warn",
     },
     stdio: ["ignore", "pipe", "pipe"],
