@@ -110,6 +110,12 @@ impl ChatClient {
         self.state.done.read_only()
     }
 
+    /// Forgets the last problem and the last "done": a dialog that shows them opens afresh.
+    pub fn clear_notes(&self) {
+        self.state.error.set(None);
+        self.state.done.set(None);
+    }
+
     /// Whether `room` is a room of mine a moderator just removed (the page is to move away).
     pub fn take_removed(&self, room: &str) -> bool {
         self.state.take_removed(room)

@@ -63,6 +63,7 @@ pub fn MessageActions(
     let act = move |make: fn(About) -> Act| {
         move |_| {
             open.set(false);
+            chat.clear_notes();
             intent.acting.set(Some(make(about.get_value())));
         }
     };

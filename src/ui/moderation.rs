@@ -38,10 +38,12 @@ pub fn audit_line(entry: &AuditEntry) -> String {
     [entry.by_name.as_str(), " ", &what].concat()
 }
 
-/// Opens the panel, loading the newest reports.
+/// Opens the panel, loading the newest reports and audit entries.
 pub fn open(chat: ChatClient, dialog: NodeRef<Dialog>) {
     if let Some(dialog) = dialog.get_untracked() {
+        chat.clear_notes();
         chat.load_records(Log::Reports, false);
+        chat.load_records(Log::Audit, false);
         let _ = dialog.show_modal();
     }
 }

@@ -220,7 +220,10 @@ fn RemoveRoomButton(chat: ChatClient, room: Signal<String>, intent: Intent) -> i
             class=format!(
                 "shrink-0 rounded-lg px-2 py-1 text-sm text-red-800 underline hover:text-red-950 dark:text-red-300 {FOCUS_RING}",
             )
-            on:click=move |_| intent.acting.set(Some(Act::RemoveRoom(room.get_untracked())))
+            on:click=move |_| {
+                chat.clear_notes();
+                intent.acting.set(Some(Act::RemoveRoom(room.get_untracked())));
+            }
         >
             "Remove room"
         </button>

@@ -1,8 +1,13 @@
-// Every run starts from empty databases, so specs see only their own history.
+// Every run starts from empty databases, so specs see only their own history. The suite's
+// server is already running on this run's database (Playwright starts it first): only the
+// earlier runs' files go.
 import fs from "node:fs";
-import { DATA_DIR } from "./server";
+import path from "node:path";
+import { DATA_DIR, RUN_ID } from "./server";
 
 export default function globalSetup(): void {
-  fs.rmSync(DATA_DIR, { recursive: true, force: true });
   fs.mkdirSync(DATA_DIR, { recursive: true });
+  for (const name of fs.readdirSync(DATA_DIR)) {
+    if (!name.includes(`-${RUN_ID}.`)) fs.rmSync(path.join(DATA_DIR, name), { recursive: true, force: true });
+  }
 }

@@ -39,11 +39,17 @@ export function serverCommand(): string {
 /** Each test server keeps its own database here; emptied before every run. */
 export const DATA_DIR = path.join(REPO, "target", "e2e-data");
 
+/** This run's databases carry its number: Playwright starts the suite's server before the
+ * global setup empties DATA_DIR, so the setup must spare the database that server already
+ * opened (deleting it left the server on an unlinked file that `chat moderator …`, run with
+ * the same CHAT_DATABASE, could never reach). Set in the runner, inherited by its workers. */
+export const RUN_ID = (process.env.E2E_RUN_ID ??= String(Date.now()));
+
 export function serverEnv(port: number): Record<string, string> {
   return {
     ...(process.env as Record<string, string>),
     LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-    CHAT_DATABASE: path.join(DATA_DIR, `chat-${port}.sqlite3`),
+    CHAT_DATABASE: path.join(DATA_DIR, `chat-${port}-${RUN_ID}.sqlite3`),
     LEPTOS_SITE_ROOT: SITE_ROOT,
     CHAT_CONFIG: path.join(REPO, "Leptos.toml"),
     RUST_LOG: process.env.RUST_LOG ?? "warn",
