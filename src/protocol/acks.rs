@@ -10,8 +10,8 @@ use serde_json::{Map, Value};
 
 use super::events::{
     Audit, Ban, ChatError, Delete, Edit, ErrorCode, JoinRoom, LeaveRoom, ListAudit, ListReports,
-    Mute, NewMessage, Older, Page, React, RemoveRoom, ReportMessage, Reports, Resync, SendMessage,
-    Unban, Unmute, WireEvent,
+    Mute, NewMessage, Older, Page, React, RemoveRoom, Rename, Renamed, ReportMessage, Reports,
+    Resync, SendMessage, Unban, Unmute, WireEvent,
 };
 
 /// A client event that may be sent with an ack id, and what its acceptance carries.
@@ -93,6 +93,9 @@ impl Request for ListReports {
 }
 impl Request for ListAudit {
     type Accepted = Audit;
+}
+impl Request for Rename {
+    type Accepted = Renamed;
 }
 
 /// The answer to a request, on the wire `{"ok":true, ...T}` or `{"ok":false, "error":…}`.

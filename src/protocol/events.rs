@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use super::codec::Frame;
 pub use super::moderation::*;
+pub use super::names::{PersonRenamed, Rename, Renamed};
 pub use super::payloads::*;
 
 /// A payload type that travels as exactly one Socket.IO event.
@@ -129,6 +130,8 @@ events! {
         Reports(ListReports) = "reports",
         /// Moderators: a page of the audit log, newest first.
         Audit(ListAudit) = "audit",
+        /// Choose my display name.
+        Rename(Rename) = "rename",
     }
 }
 
@@ -163,6 +166,8 @@ events! {
         Standing(Standing) = "standing",
         /// To moderators: someone reported a message.
         Reported(Report) = "reported",
+        /// Someone chose a new display name.
+        Renamed(PersonRenamed) = "renamed",
     }
 }
 
@@ -239,7 +244,8 @@ mod tests {
                 "unban",
                 "remove-room",
                 "reports",
-                "audit"
+                "audit",
+                "rename"
             ]
         );
         assert_eq!(
@@ -258,7 +264,8 @@ mod tests {
                 "messageUpdated",
                 "rooms-changed",
                 "standing",
-                "reported"
+                "reported",
+                "renamed"
             ]
         );
     }

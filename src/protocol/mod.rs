@@ -17,4 +17,5 @@ pub use acks::*;
 pub use codec::{DecodeError, Frame, Handshake};
 pub use events::*;
 pub use limits::*;
+pub use names::{MAX_NAME_LEN, MIN_NAME_LEN};
 pub use rooms::*;

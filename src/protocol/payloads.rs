@@ -288,6 +288,9 @@ pub struct NewMessage {
     /// Emoji on it, in the order they were first put there.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<Reaction>,
+    /// The public ids of the people its text mentions (`@name`), as the server resolved them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<String>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -299,6 +302,7 @@ impl NewMessage {
     pub fn erase(&mut self) {
         self.message.clear();
         self.reactions.clear();
+        self.mentions.clear();
         self.edited = None;
         self.deleted = true;
     }
@@ -430,4 +434,8 @@ pub enum ErrorCode {
     Muted,
     /// A moderator banned you: the connection closes.
     Banned,
+    /// Someone else has that name (or one that looks the same).
+    NameTaken,
+    /// A name breaks the rules (length, characters).
+    BadName,
 }

@@ -25,6 +25,7 @@ pub(crate) mod headers;
 mod metrics;
 mod moderation;
 mod names;
+mod naming;
 mod operator;
 pub mod people;
 mod precompress;

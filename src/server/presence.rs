@@ -113,6 +113,18 @@ impl<K: Hash + Eq + Clone, C: Hash + Eq + Clone> Presence<K, C> {
             .unwrap_or_default()
     }
 
+    /// Gives `key` the display name `name` in every room it is in; the rooms where it changed.
+    pub fn rename(&mut self, key: &K, name: &str) -> Vec<String> {
+        self.rooms
+            .iter_mut()
+            .filter_map(|(room, r)| {
+                let member = r.members.get_mut(key).filter(|m| m.name != name)?;
+                name.clone_into(&mut member.name);
+                Some(room.clone())
+            })
+            .collect()
+    }
+
     /// Whether `key` has a connection in `room`.
     pub fn contains(&self, room: &str, key: &K) -> bool {
         self.rooms
@@ -162,6 +174,19 @@ mod tests {
         );
         assert_eq!(p.names("rust"), ["teal-cat"]);
         assert_eq!(p.names("nowhere"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_rename_shows_in_every_room_of_the_person_in_place() {
+        let mut p: Presence<&str, u32> = Presence::default();
+        p.join("general", "ann", 1, "red-fox".into());
+        p.join("general", "bob", 2, "blue-owl".into());
+        p.join("rust", "ann", 1, "red-fox".into());
+        let mut changed = p.rename(&"ann", "Ann");
+        changed.sort();
+        assert_eq!(changed, ["general", "rust"]);
+        assert_eq!(p.names("general"), ["Ann", "blue-owl"], "keeps its place");
+        assert!(p.rename(&"ann", "Ann").is_empty(), "no change, no rooms");
     }
 
     #[test]

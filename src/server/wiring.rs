@@ -26,7 +26,7 @@ use super::store::{
     Directory, Ledger, MemoryDirectory, MemoryLedger, MemoryLog, MessageLog, NameHolds,
     SqliteLedger, SqliteStore, StorageProbe, StoreError,
 };
-use crate::protocol::MAX_PAYLOAD_BYTES;
+use crate::protocol::{MAX_PAYLOAD_BYTES, PersonRenamed};
 
 /// Where a chat's state lives, and the work that keeps it there.
 struct Backend {
@@ -46,6 +46,8 @@ struct Backend {
 struct Feeds {
     messages: UnboundedReceiver<Committed>,
     rooms: UnboundedReceiver<String>,
+    /// Renames on other nodes (one process: none, its handlers apply their own).
+    renames: UnboundedReceiver<PersonRenamed>,
 }
 
 /// A chat wired to its backend and its Socket.IO layer, not yet serving.
@@ -84,19 +86,23 @@ pub(super) async fn wire(
 ) -> Result<Wired, ServerError> {
     let (messages, fed) = unbounded_channel();
     let (rooms, changed) = unbounded_channel();
+    let (renames, renamed) = unbounded_channel();
     let feeds = Feeds {
         messages: fed,
         rooms: changed,
+        renames: renamed,
     };
     match config.chat.redis() {
         None => {
+            drop(renames);
             let mut backend = single(config, messages, rooms)?;
             let chat = chat_on(&mut backend, config, metrics, guard).await?;
             let builder = socket_io(config, &chat);
             serve_on(builder, chat, backend, feeds, router).await
         }
         Some(url) => {
-            let (mut backend, adapter) = clustered(url, config, metrics, messages, rooms).await?;
+            let senders = (messages, rooms, renames);
+            let (mut backend, adapter) = clustered(url, config, metrics, senders).await?;
             let chat = chat_on(&mut backend, config, metrics, guard).await?;
             let builder = socket_io(config, &chat).with_adapter::<FredAdapter<Emitter>>(adapter);
             serve_on(builder, chat, backend, feeds, router).await
@@ -173,14 +179,20 @@ fn single(
     })
 }
 
+/// Where the shared feed puts what it reads.
+type FeedSenders = (
+    UnboundedSender<Committed>,
+    UnboundedSender<String>,
+    UnboundedSender<PersonRenamed>,
+);
+
 /// One node of several sharing the Redis at `url`: messages, names, rooms and presence in
 /// Redis, broadcasts through socketioxide's Redis adapter (see [`cluster`]).
 async fn clustered(
     url: &str,
     config: &Config,
     metrics: &Metrics,
-    messages: UnboundedSender<Committed>,
-    rooms: UnboundedSender<String>,
+    (messages, rooms, renames): FeedSenders,
 ) -> Result<(Backend, RedisAdapterCtr<FredDriver>), ServerError> {
     let client = cluster::client(url).await?;
     let node = Arc::new(RedisRoster::new(
@@ -195,6 +207,7 @@ async fn clustered(
         client: cluster::client(url).await?,
         messages,
         rooms,
+        renames,
     };
     let start = reader.start_id().await?;
     let adapter = RedisAdapterCtr::new_with_fred(cluster::subscriber(url)?)
@@ -262,6 +275,9 @@ async fn serve_on<A: Attach>(
     ));
     tasks.push(tokio::spawn(chat.clone().watch_moderation(io.clone())));
     tasks.push(tokio::spawn(chat.clone().forget_unseen_regularly()));
+    tasks.push(tokio::spawn(
+        chat.clone().apply_renames(io.clone(), feeds.renames),
+    ));
     if let Some(days) = chat.room_idle_days() {
         tasks.push(tokio::spawn(
             chat.clone().expire_rooms_regularly(io.clone(), days),

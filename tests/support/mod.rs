@@ -259,6 +259,8 @@ pub struct Client {
     pub standing: Option<chat::protocol::Standing>,
     /// `reported` events (to moderators), in arrival order.
     pub reports: Vec<chat::protocol::Report>,
+    /// `renamed` events, in arrival order.
+    pub renames: Vec<chat::protocol::PersonRenamed>,
 }
 
 impl Client {
@@ -378,6 +380,7 @@ impl Client {
             changes: BTreeMap::new(),
             standing: None,
             reports: Vec::new(),
+            renames: Vec::new(),
         }
     }
 
@@ -495,6 +498,7 @@ impl Client {
             }
             Action::Event(ServerEvent::Standing(s)) => self.standing = Some(s),
             Action::Event(ServerEvent::Reported(r)) => self.reports.push(r),
+            Action::Event(ServerEvent::Renamed(r)) => self.renames.push(r),
             Action::Event(ServerEvent::RoomPeers(p)) => {
                 if p.room == DEFAULT_ROOM {
                     self.peers = p.peers.iter().map(|p| p.name.clone()).collect();

@@ -25,6 +25,8 @@ impl ChatState {
             ServerEvent::RoomsChanged(changed) => return self.on_rooms_changed(changed),
             ServerEvent::Standing(standing) => return self.on_standing(standing, env),
             ServerEvent::Reported(report) => self.on_reported(report),
+            // Member lists and `welcome` follow a rename; names by id are the UI's to show.
+            ServerEvent::Renamed(_) => {}
             ServerEvent::NewMessage(message) => return self.on_message(message, env),
             ServerEvent::MessageUpdated(updated) => self.on_updated(updated.0),
             ServerEvent::History(history) => return self.on_history(history),

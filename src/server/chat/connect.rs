@@ -21,7 +21,7 @@ use super::reply::Limit;
 use super::{Chat, user_room};
 use crate::protocol::{
     Auth, Ban, DEFAULT_ROOM, Delete, Edit, JoinRoom, LeaveRoom, ListAudit, ListReports, Mute,
-    NameGenerated, Older, React, RemoveRoom, ReportMessage, Resync, SendMessage, Standing,
+    NameGenerated, Older, React, RemoveRoom, Rename, ReportMessage, Resync, SendMessage, Standing,
     TypingIn, Unban, Unmute, Welcome, WireEvent, check_token,
 };
 
@@ -84,6 +84,7 @@ pub(super) async fn admit<A: Adapter>(
     s.on(RemoveRoom::NAME, moderation::on_remove_room::<A>);
     s.on(ListReports::NAME, moderation::on_reports::<A>);
     s.on(ListAudit::NAME, moderation::on_audit::<A>);
+    s.on(Rename::NAME, super::rename::on_rename::<A>);
     s.on_fallback(handlers::on_unknown_event::<A>);
     s.on_disconnect(handlers::on_disconnect::<A>);
     Ok(())
@@ -102,14 +103,15 @@ async fn identify<A: Adapter>(
     };
     let Some(token) = &auth.token else {
         let user = anonymous_user_key(s.id);
+        let id = public_id(&user);
         let name = chat
             .0
             .identity
-            .anonymous_name()
+            .anonymous_name(&id)
             .await
             .map_err(unavailable)?;
         return Ok(Member {
-            id: public_id(&user).into(),
+            id: id.into(),
             user: user.into(),
             name: name.into(),
             anonymous: true,

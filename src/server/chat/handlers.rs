@@ -164,6 +164,7 @@ pub(super) async fn on_message<A: Adapter>(
             }
         }
     }
+    let mentions = chat.mentions_in(&room, &text, &member.id).await;
     let entry = Entry {
         room: &room,
         author: &member.user,
@@ -172,6 +173,7 @@ pub(super) async fn on_message<A: Adapter>(
         text,
         client_id: sent.client_id(),
         reply_to: sent.reply_to(),
+        mentions,
     };
     let started = Instant::now();
     match chat.0.log.append(entry).await {

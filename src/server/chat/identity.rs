@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use super::super::lock;
 use super::super::names::NameRegistry;
+use super::super::naming::name_key;
 use super::super::store::{Directory, NameHolds, StoreError};
+use crate::protocol::names::color_for;
 
 /// Names tried for a new person before giving up (only a shared directory can refuse one).
 const NAMING_ATTEMPTS: usize = 8;
@@ -37,6 +39,14 @@ pub(super) struct Member {
 
 pub(super) use super::super::people::{anonymous_user_key, public_id, user_key};
 
+/// Why a rename was refused.
+#[derive(Debug)]
+pub(super) enum Refusal {
+    /// Someone holds that name, or one that looks the same.
+    Taken,
+    Store(StoreError),
+}
+
 /// Display names: who holds which, and the directory that remembers returning people's.
 pub(super) struct Identity {
     names: Mutex<NameRegistry>,
@@ -56,7 +66,7 @@ impl Identity {
     ) -> Result<Self, StoreError> {
         let mut names = NameRegistry::default();
         for name in directory.all_names().await? {
-            names.reserve(name);
+            names.reserve(&name);
         }
         Ok(Identity {
             names: Mutex::new(names),
@@ -115,7 +125,8 @@ impl Identity {
             if let Some(name) = self.directory.name_of(user).await? {
                 return Ok(name);
             }
-            let name = lock(&self.names).assign(&mut rand::rng());
+            let color = color_for(&public_id(user));
+            let name = lock(&self.names).assign(&mut rand::rng(), color);
             match self.directory.remember(user, &name).await {
                 Ok(()) => return Ok(name),
                 // Given on another node meanwhile: it stays reserved here too; ask again.
@@ -138,9 +149,9 @@ impl Identity {
 
     /// A fresh name for an anonymous connection, held (on every node) until
     /// [`Identity::release`].
-    pub async fn anonymous_name(&self) -> Result<String, StoreError> {
+    pub async fn anonymous_name(&self, id: &str) -> Result<String, StoreError> {
         for _ in 0..NAMING_ATTEMPTS {
-            let name = lock(&self.names).assign(&mut rand::rng());
+            let name = lock(&self.names).assign(&mut rand::rng(), color_for(id));
             match self.holds.hold(&name).await {
                 Ok(true) => return Ok(name),
                 Ok(false) => {
@@ -154,6 +165,33 @@ impl Identity {
             }
         }
         Err(StoreError::Unavailable("no free name found".into()))
+    }
+
+    /// Gives `user` (now called `old`) the chosen name `new` (checked by
+    /// [`super::super::naming::check_name`]) if nobody anywhere holds it or a lookalike; the
+    /// old name is free at once.
+    pub async fn rename(&self, user: &str, old: &str, new: &str) -> Result<(), Refusal> {
+        let same_key = name_key(old) == name_key(new);
+        if !same_key && !lock(&self.names).claim(new) {
+            return Err(Refusal::Taken);
+        }
+        match self.directory.rename(user, old, new).await {
+            Ok(()) => {
+                if !same_key {
+                    lock(&self.names).release(old);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                if !same_key {
+                    lock(&self.names).release(new);
+                }
+                Err(match e {
+                    StoreError::Taken(_) => Refusal::Taken,
+                    other => Refusal::Store(other),
+                })
+            }
+        }
     }
 
     /// Gives an anonymous connection's name back, here and on the shared directory.

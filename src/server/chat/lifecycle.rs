@@ -80,7 +80,7 @@ impl ChangeRequest for Edit {
     }
     /// The new text follows the rules of a new message.
     fn into_change(self) -> Result<Change, ChatError> {
-        clean_message(&self.text).map(Change::Edit)
+        clean_message(&self.text).map(|text| Change::Edit(text, Vec::new()))
     }
 }
 
@@ -129,6 +129,11 @@ pub(super) async fn on_change<A: Adapter, R: ChangeRequest>(
         // A moderator's deletion may be of anyone's message.
         Ok(Change::Delete) if chat.is_moderator(&member) => {
             change(&s, &chat, &member, reply, &room, id, Change::Remove).await
+        }
+        Ok(Change::Edit(text, _)) => {
+            let mentions = chat.mentions_in(&room, &text, &member.id).await;
+            let edit = Change::Edit(text, mentions);
+            change(&s, &chat, &member, reply, &room, id, edit).await
         }
         Ok(change_to_make) => change(&s, &chat, &member, reply, &room, id, change_to_make).await,
         Err(e) => reply.refuse(e),

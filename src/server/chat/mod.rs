@@ -17,6 +17,8 @@
 //! | `peer_sync.rs` | keeping every client's member lists true, paced |
 //! | `delivery.rs` | fan-out of committed messages and changes, emit/broadcast helpers |
 //! | `catch_up.rs` | one client's history and missed changes, bounded in bytes, one at a time |
+//! | `mentions.rs` | which people a message's `@name`s mean |
+//! | `rename.rs` | choosing one's name, and every node learning of it |
 //! | `moderation.rs` | reports, and moderators' mutes, bans, room removals and audit log |
 //!
 //! Nothing a client sends is dropped silently: every refusal is answered (ack when the client
@@ -28,9 +30,11 @@ mod delivery;
 mod handlers;
 mod identity;
 mod lifecycle;
+mod mentions;
 mod moderation;
 mod notices;
 mod peer_sync;
+mod rename;
 mod reply;
 mod rooms;
 

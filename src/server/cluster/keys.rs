@@ -11,7 +11,8 @@
 //! | `chat:state:{room}` | hash | id → JSON of the current state of each message changed since it was posted (wins over the stream) |
 //! | `chat:changes:{room}` | sorted set | id scored by its last change number: what a returning client missed |
 //! | `chat:cid:{room}:{author}:{client id}` | string | the id a retry resolves to (a week) |
-//! | `chat:users` / `chat:names` / `chat:rooms` | hash / set / set | user key → name, names given, public rooms |
+//! | `chat:users` / `chat:names` / `chat:rooms` | hash / set / set | user key → name, keys of the names given (`naming::name_key`), public rooms |
+//! | `chat:names:keyed` | string | set once `chat:names` holds keys |
 //! | `chat:people` | set | public ids of everyone named (whom a DM may go to) |
 //! | `chat:probe` | string | the readiness probe's write (expires) |
 //! | `chat:nodes` | sorted set | node → the time (ms) until which it counts as alive |
@@ -33,6 +34,8 @@ pub const PEOPLE: &str = "chat:people";
 pub const NODES: &str = "chat:nodes";
 pub const ROOM_CREATED: &str = "chat:room-created";
 pub const SEEN: &str = "chat:seen";
+/// Set once `chat:names` holds name keys (lookalikes folded), not names as written.
+pub const NAMES_KEYED: &str = "chat:names:keyed";
 pub const MODERATORS: &str = "chat:mod:moderators";
 pub const RESTRICTIONS: &str = "chat:mod:restrictions";
 

@@ -9,10 +9,11 @@ use futures::future::BoxFuture;
 
 use super::keys::{self, FEED};
 use super::scripts::{
-    ALTER, APPEND, CHANGED, EXPIRE_ROOM, HELD_ANONYMOUSLY, READ, READ_ONE, REMEMBER,
+    ALTER, APPEND, CHANGED, EXPIRE_ROOM, HELD_ANONYMOUSLY, READ, READ_ONE, REMEMBER, RENAME,
 };
 use super::{FEED_LEN, unavailable};
 use crate::protocol::NewMessage;
+use crate::server::naming::name_key;
 use crate::server::store::{
     Altered, Appended, Change, Directory, Entry, MessageLog, Refusal, StoreError, apply,
 };
@@ -34,6 +35,7 @@ pub struct RedisStore {
     changed: Script,
     expire_room: Script,
     remember: Script,
+    rename: Script,
     /// Anonymous names and last seen times (see `names.rs`).
     pub(super) names: super::names::NameScripts,
     /// This node, whose anonymous connections' names it holds.
@@ -54,6 +56,28 @@ impl RedisStore {
         } else {
             self.client.hkeys(keys::USERS).await.map_err(unavailable)?
         };
+        let keyed: bool = self
+            .client
+            .exists(keys::NAMES_KEYED)
+            .await
+            .map_err(unavailable)?;
+        if !keyed {
+            // Names were kept as written before lookalikes were folded: keep them by key.
+            let names: Vec<String> = self.client.hvals(keys::USERS).await.map_err(unavailable)?;
+            for chunk in names.chunks(1000) {
+                let folded: Vec<String> = chunk.iter().map(|n| name_key(n)).collect();
+                let _: u64 = self
+                    .client
+                    .sadd(keys::NAMES, folded)
+                    .await
+                    .map_err(unavailable)?;
+            }
+            let _: () = self
+                .client
+                .set(keys::NAMES_KEYED, 1, None, None, false)
+                .await
+                .map_err(unavailable)?;
+        }
         let seen_kept: bool = self.client.exists(keys::SEEN).await.map_err(unavailable)?;
         if !seen_kept {
             // Everyone named before last-seen times were kept counts as seen now.
@@ -91,6 +115,7 @@ impl RedisStore {
             changed: keys::script(CHANGED),
             expire_room: keys::script(EXPIRE_ROOM),
             remember: keys::script(&format!("{HELD_ANONYMOUSLY}{REMEMBER}")),
+            rename: keys::script(&format!("{HELD_ANONYMOUSLY}{RENAME}")),
             names: super::names::NameScripts::new(),
             node: String::new(),
         }
@@ -425,6 +450,7 @@ impl Directory for RedisStore {
                         name,
                         &crate::server::people::public_id(user),
                         &crate::server::store::now_ms().to_string(),
+                        &name_key(name),
                     ],
                 )
                 .await
@@ -432,6 +458,37 @@ impl Directory for RedisStore {
             match outcome.as_str() {
                 "ok" => Ok(()),
                 _ => Err(StoreError::Taken(name.to_owned())),
+            }
+        })
+    }
+
+    fn rename<'a>(
+        &'a self,
+        user: &'a str,
+        old: &'a str,
+        new: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let outcome: String = self
+                .rename
+                .evalsha_with_reload(
+                    &self.client,
+                    vec![keys::USERS, keys::NAMES, keys::NODES, FEED],
+                    vec![
+                        user.to_owned(),
+                        new.to_owned(),
+                        name_key(new),
+                        name_key(old),
+                        crate::server::store::now_ms().to_string(),
+                        crate::server::people::public_id(user),
+                        FEED_LEN.to_string(),
+                    ],
+                )
+                .await
+                .map_err(unavailable)?;
+            match outcome.as_str() {
+                "ok" => Ok(()),
+                _ => Err(StoreError::Taken(new.to_owned())),
             }
         })
     }
@@ -531,6 +588,7 @@ mod tests {
         contract::a_retry_with_the_same_client_id_is_stored_once(&store(&redis, 1).await).await;
         contract::recent_and_after_read_in_order(&store(&redis, 2).await).await;
         contract::a_purged_room_is_empty(&store(&redis, 10).await).await;
+        contract::mentions_are_kept(&store(&redis, 12).await).await;
         contract::older_pages_reach_the_first_message(&store(&redis, 6).await).await;
         contract::old_messages_expire_and_ids_go_on(&store(&redis, 8).await).await;
         contract::names_are_remembered(&store(&redis, 3).await).await;
@@ -559,6 +617,7 @@ mod tests {
             client: client(&redis.url(db)).await.unwrap(),
             messages,
             rooms: tokio::sync::mpsc::unbounded_channel().0,
+            renames: tokio::sync::mpsc::unbounded_channel().0,
         };
         let start = reader.start_id().await.unwrap();
         (fed, tokio::spawn(reader.run(start)))

@@ -10,6 +10,7 @@ use super::keys;
 use super::log::RedisStore;
 use super::scripts::{FORGET_UNSEEN, HELD_ANONYMOUSLY, HOLD};
 use super::unavailable;
+use crate::server::naming::name_key;
 use crate::server::store::{NameHolds, StoreError, now_ms};
 
 /// People forgotten per script call.
@@ -42,7 +43,7 @@ impl NameHolds for RedisStore {
                         keys::NODES.to_owned(),
                         keys::node_names(&self.node),
                     ],
-                    vec![name.to_owned(), now_ms().to_string()],
+                    vec![name_key(name), now_ms().to_string()],
                 )
                 .await
                 .map_err(unavailable)?;
@@ -54,7 +55,7 @@ impl NameHolds for RedisStore {
         Box::pin(async move {
             let _: u64 = self
                 .client
-                .srem(keys::node_names(&self.node), name)
+                .srem(keys::node_names(&self.node), name_key(name))
                 .await
                 .map_err(unavailable)?;
             Ok(())
@@ -103,6 +104,14 @@ impl NameHolds for RedisStore {
                     )
                     .await
                     .map_err(unavailable)?;
+                if !names.is_empty() {
+                    let keys: Vec<String> = names.iter().map(|n| name_key(n)).collect();
+                    let _: u64 = self
+                        .client
+                        .srem(keys::NAMES, keys)
+                        .await
+                        .map_err(unavailable)?;
+                }
                 freed.extend(names);
             }
             Ok(freed)

@@ -266,6 +266,8 @@ pub struct FeedReader {
     pub client: fred::clients::Client,
     pub messages: UnboundedSender<Committed>,
     pub rooms: UnboundedSender<String>,
+    /// People who chose a new name (on any node).
+    pub renames: UnboundedSender<crate::protocol::PersonRenamed>,
 }
 
 impl FeedReader {
@@ -317,6 +319,12 @@ impl FeedReader {
             for (id, fields) in batches.into_values().flatten() {
                 if let Some(room) = fields.get("p") {
                     let _ = self.rooms.send(room.clone());
+                } else if let (Some(id), Some(name)) = (fields.get("n"), fields.get("name")) {
+                    let renamed = crate::protocol::PersonRenamed {
+                        id: id.clone(),
+                        name: name.clone(),
+                    };
+                    let _ = self.renames.send(renamed);
                 } else if let (Some(json), Some(msg_id)) = (fields.get("m"), fields.get("i")) {
                     let rev = fields.get("v").map(String::as_str);
                     match super::log::decode(msg_id, json, rev) {

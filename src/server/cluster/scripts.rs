@@ -170,11 +170,27 @@ return gone
 /// Gives an identity its name unless it has one or the name is someone else's.
 pub(super) const REMEMBER: &str = r"
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 'had' end
-if held_anonymously(KEYS[4], ARGV[2], ARGV[4]) then return 'taken' end
-if redis.call('SADD', KEYS[2], ARGV[2]) == 0 then return 'taken' end
+if held_anonymously(KEYS[4], ARGV[5], ARGV[4]) then return 'taken' end
+if redis.call('SADD', KEYS[2], ARGV[5]) == 0 then return 'taken' end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('SADD', KEYS[3], ARGV[3])
 redis.call('ZADD', KEYS[5], ARGV[4], ARGV[1])
+return 'ok'
+";
+
+/// Renames a named person unless the new name's key is held by anyone else (remembered, or
+/// an anonymous connection of a live node), and puts the rename on the feed for every node.
+/// KEYS: users, names, nodes, feed. ARGV: user, new name, new key, old key, now, public id,
+/// feed length. Returns 'ok' or 'taken'.
+pub(super) const RENAME: &str = r"
+if ARGV[3] ~= ARGV[4] then
+  if redis.call('SISMEMBER', KEYS[2], ARGV[3]) == 1 then return 'taken' end
+  if held_anonymously(KEYS[3], ARGV[3], ARGV[5]) then return 'taken' end
+  redis.call('SADD', KEYS[2], ARGV[3])
+  redis.call('SREM', KEYS[2], ARGV[4])
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[7], '*', 'n', ARGV[6], 'name', ARGV[2])
 return 'ok'
 ";
 
@@ -201,7 +217,8 @@ return 1
 ";
 
 /// Forgets people last seen before ARGV[1]: ARGV[2..] are pairs of user key and public id.
-/// KEYS: users, names, people, seen. Returns the names that became free.
+/// KEYS: users, names, people, seen. Returns the names that became free (the caller frees
+/// their keys in `names`: Lua cannot fold names).
 pub(super) const FORGET_UNSEEN: &str = r"
 local freed = {}
 for i = 2, #ARGV, 2 do
@@ -212,10 +229,7 @@ for i = 2, #ARGV, 2 do
     redis.call('HDEL', KEYS[1], user)
     redis.call('ZREM', KEYS[4], user)
     redis.call('SREM', KEYS[3], id)
-    if name then
-      redis.call('SREM', KEYS[2], name)
-      freed[#freed + 1] = name
-    end
+    if name then freed[#freed + 1] = name end
   end
 end
 return freed

@@ -11,6 +11,7 @@ pub fn entry<'a>(room: &'a str, author: &'a str, text: &str, cid: Option<&'a str
         text: text.to_owned(),
         client_id: cid,
         reply_to: None,
+        mentions: Vec::new(),
     }
 }
 
@@ -154,7 +155,7 @@ pub async fn changes_follow_the_rules_and_are_numbered(
         assert!(matches!(feed.recv().await, Some(Committed::New(_))));
     }
 
-    let edit = |text: &str| Change::Edit(text.to_owned());
+    let edit = |text: &str| Change::Edit(text.to_owned(), Vec::new());
     // Only the author edits or deletes; anyone reacts.
     assert_eq!(
         log.alter("general", 1, other, edit("x")).await.unwrap(),
@@ -369,4 +370,34 @@ pub async fn names_are_remembered(ids: &dyn Directory) {
         "a named person is known by public id"
     );
     assert!(!ids.knows("0123456789abcdef").await.unwrap());
+}
+
+/// The people a message mentions are kept with it, follow its edits and go with its text.
+pub async fn mentions_are_kept(log: &dyn MessageLog) {
+    let ann = "aaaaaaaaaaaaaaaa".to_owned();
+    let bob = "bbbbbbbbbbbbbbbb".to_owned();
+    let posted = log
+        .append(Entry {
+            mentions: vec![ann.clone()],
+            ..entry("general", "u1", "hi @ann", None)
+        })
+        .await
+        .unwrap()
+        .message;
+    assert_eq!(posted.mentions, [ann.clone()]);
+    assert_eq!(log.recent("general", 1).await.unwrap()[0].mentions, [ann]);
+    let author = posted.from.clone();
+    let edit = Change::Edit("hi @bob".into(), vec![bob.clone()]);
+    log.alter("general", posted.id, &author, edit)
+        .await
+        .unwrap()
+        .unwrap();
+    let edited = log.get("general", posted.id).await.unwrap().unwrap();
+    assert_eq!(edited.mentions, [bob]);
+    log.alter("general", posted.id, &author, Change::Delete)
+        .await
+        .unwrap()
+        .unwrap();
+    let deleted = log.get("general", posted.id).await.unwrap().unwrap();
+    assert!(deleted.mentions.is_empty());
 }

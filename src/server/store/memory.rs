@@ -310,6 +310,7 @@ mod tests {
         contract::a_retry_with_the_same_client_id_is_stored_once(&log(10)).await;
         contract::recent_and_after_read_in_order(&log(10)).await;
         contract::a_purged_room_is_empty(&log(10)).await;
+        contract::mentions_are_kept(&log(10)).await;
         contract::older_pages_reach_the_first_message(&log(10)).await;
         contract::old_messages_expire_and_ids_go_on(&log(10)).await;
         let (feed, fed) = tokio::sync::mpsc::unbounded_channel();

@@ -56,8 +56,8 @@ impl Committed {
 /// A change to a stored message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    /// New text (already cleaned and length-checked).
-    Edit(String),
+    /// New text (already cleaned and length-checked), and the people it mentions.
+    Edit(String, Vec<String>),
     /// Erase it (the author).
     Delete,
     /// Erase it, whoever wrote it (a moderator).
@@ -87,10 +87,11 @@ pub fn apply(message: &mut NewMessage, change: &Change, by: &str) -> Result<bool
         Change::Delete if message.deleted && author => Ok(false),
         Change::Remove if message.deleted => Ok(false),
         _ if message.deleted => Err(Refusal::Deleted),
-        Change::Edit(_) | Change::Delete if !author => Err(Refusal::NotAllowed),
-        Change::Edit(text) if *text == message.message => Ok(false),
-        Change::Edit(text) => {
+        Change::Edit(..) | Change::Delete if !author => Err(Refusal::NotAllowed),
+        Change::Edit(text, _) if *text == message.message => Ok(false),
+        Change::Edit(text, mentions) => {
             message.message.clone_from(text);
+            message.mentions.clone_from(mentions);
             message.edited = Some(now_ms().max(message.ts));
             Ok(true)
         }
@@ -132,6 +133,8 @@ pub struct Entry<'a> {
     pub client_id: Option<&'a str>,
     /// The message it answers, checked to exist in `room`.
     pub reply_to: Option<u64>,
+    /// The public ids its text mentions.
+    pub mentions: Vec<String>,
 }
 
 impl Entry<'_> {
@@ -146,6 +149,7 @@ impl Entry<'_> {
             client_id: self.client_id.map(str::to_owned),
             from: self.from.to_owned(),
             reply_to: self.reply_to,
+            mentions: self.mentions,
             ..NewMessage::default()
         }
     }
@@ -243,6 +247,19 @@ pub trait Directory: Send + Sync + 'static {
         user: &'a str,
         name: &'a str,
     ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Gives the named person `user` the name `new` instead of `old`. A directory shared by
+    /// several nodes refuses with [`StoreError::Taken`] when `new` (or a lookalike) is held
+    /// anywhere; in one process the node's registry has checked that already.
+    fn rename<'a>(
+        &'a self,
+        user: &'a str,
+        old: &'a str,
+        new: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let _ = old;
+        self.remember(user, new)
+    }
 
     /// Whether a person with this public id was ever named here (a token holder, online or
     /// not): only a real person can be written to.

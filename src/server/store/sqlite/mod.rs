@@ -29,8 +29,8 @@ use crate::protocol::NewMessage;
 use writer::{OwnedEntry, Write, write_loop};
 
 /// The columns [`row_to_message`] reads, in its order.
-pub(super) const MESSAGE_COLUMNS: &str =
-    "room, id, ts, sender, text, client_id, sender_id, reply_to, rev, edited, deleted, reactions";
+pub(super) const MESSAGE_COLUMNS: &str = "room, id, ts, sender, text, client_id, sender_id, reply_to, rev, edited, deleted, reactions, \
+     mentions";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS messages (
@@ -79,6 +79,8 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE users ADD COLUMN seen INTEGER NOT NULL DEFAULT 0;
      UPDATE users SET seen = created;
      CREATE INDEX users_by_seen ON users (seen)",
+    // The people a message mentions: their public ids, comma-separated; NULL for none.
+    "ALTER TABLE messages ADD COLUMN mentions TEXT",
 ];
 
 pub struct SqliteStore {
@@ -431,6 +433,10 @@ pub(super) fn row_to_message(row: &rusqlite::Row<'_>) -> rusqlite::Result<NewMes
         edited: row.get::<_, Option<i64>>(9)?.map(|ts| ts as u64),
         deleted: row.get(10)?,
         reactions,
+        mentions: row
+            .get::<_, Option<String>>(12)?
+            .map(|ids| ids.split(',').map(str::to_owned).collect())
+            .unwrap_or_default(),
     })
 }
 
@@ -460,6 +466,7 @@ mod tests {
         contract::a_retry_with_the_same_client_id_is_stored_once(&open("retry")).await;
         contract::recent_and_after_read_in_order(&open("read")).await;
         contract::a_purged_room_is_empty(&open("purge")).await;
+        contract::mentions_are_kept(&open("mentions")).await;
         contract::older_pages_reach_the_first_message(&open("older")).await;
         contract::old_messages_expire_and_ids_go_on(&open("expire")).await;
         let (feed, fed) = tokio::sync::mpsc::unbounded_channel();
@@ -556,7 +563,12 @@ mod tests {
         assert!(again.duplicate && again.message.id == 1);
 
         let edited = store
-            .alter("general", 1, &author, Change::Edit("first, edited".into()))
+            .alter(
+                "general",
+                1,
+                &author,
+                Change::Edit("first, edited".into(), Vec::new()),
+            )
             .await
             .unwrap()
             .unwrap();

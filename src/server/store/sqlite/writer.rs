@@ -329,8 +329,8 @@ fn alter(
     let reactions = (!message.reactions.is_empty())
         .then(|| serde_json::to_string(&message.reactions).expect("reactions serialise"));
     tx.prepare_cached(
-        "UPDATE messages SET text = ?3, rev = ?4, edited = ?5, deleted = ?6, reactions = ?7
-         WHERE room = ?1 AND id = ?2",
+        "UPDATE messages SET text = ?3, rev = ?4, edited = ?5, deleted = ?6, reactions = ?7,
+         mentions = ?8 WHERE room = ?1 AND id = ?2",
     )?
     .execute(params![
         room,
@@ -340,9 +340,15 @@ fn alter(
         message.edited.map(|ts| ts as i64),
         message.deleted,
         reactions,
+        mentions_column(&message.mentions),
     ])?;
     last_ids.insert(room.to_owned(), tip);
     Ok(Ok((message, true)))
+}
+
+/// How a message's mentions are stored: public ids (hex) comma-separated, NULL for none.
+fn mentions_column(ids: &[String]) -> Option<String> {
+    (!ids.is_empty()).then(|| ids.join(","))
 }
 
 fn append(
@@ -374,8 +380,9 @@ fn append(
     message.id = tip.id;
     message.rev = tip.rev;
     tx.prepare_cached(
-        "INSERT INTO messages (room, id, ts, author, sender, text, client_id, sender_id, reply_to, rev)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT INTO messages
+         (room, id, ts, author, sender, text, client_id, sender_id, reply_to, rev, mentions)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         message.room,
@@ -388,6 +395,7 @@ fn append(
         message.from,
         message.reply_to.map(|id| id as i64),
         message.rev as i64,
+        mentions_column(&message.mentions),
     ])?;
     last_ids.insert(message.room.clone(), tip);
     Ok(Appended {
