@@ -23,6 +23,7 @@
 mod actions;
 pub mod clipboard;
 pub mod clock;
+pub mod format;
 mod handle;
 pub mod ids;
 pub mod moderation;
