@@ -82,9 +82,12 @@ fn lines_inline(lines: &[&str]) -> Vec<Inline> {
     out
 }
 
+/// Makes an emphasis element of its children.
+type Wrap = fn(Vec<Inline>) -> Inline;
+
 /// Emphasis delimiters, longest first; each wraps what is between an opening and the next
 /// closing one.
-const MARKS: &[(&str, fn(Vec<Inline>) -> Inline)] = &[
+const MARKS: &[(&str, Wrap)] = &[
     ("**", Inline::Bold),
     ("__", Inline::Bold),
     ("~~", Inline::Strike),
@@ -120,10 +123,10 @@ fn special(rest: &str, before: Option<char>) -> Option<(Inline, &str)> {
         let end = inner.find('`')?;
         return (end > 0).then(|| (Inline::Code(inner[..end].to_owned()), &inner[end + 1..]));
     }
-    if rest.starts_with('[') {
-        if let Some(found) = labelled_link(rest) {
-            return Some(found);
-        }
+    if rest.starts_with('[')
+        && let Some(found) = labelled_link(rest)
+    {
+        return Some(found);
     }
     if rest.starts_with("http://") || rest.starts_with("https://") {
         return bare_link(rest);

@@ -39,7 +39,7 @@ async fn moderator(args: &[String], config: &Config) -> Result<String, String> {
             if !is_public_id(id) {
                 return Err(format!(
                     "{id:?} is not a public id (16 lowercase hex digits; each person sees theirs \
-                     in the chat's settings)"
+                     as \"Your id\" below the conversations in the page)"
                 ));
             }
             let on = verb == "add";
