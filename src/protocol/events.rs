@@ -15,6 +15,7 @@ use serde_json::Value;
 use super::codec::Frame;
 pub use super::moderation::*;
 pub use super::payloads::*;
+pub use super::search::*;
 
 /// A payload type that travels as exactly one Socket.IO event.
 pub trait WireEvent: Serialize + DeserializeOwned {
@@ -129,6 +130,9 @@ events! {
         Reports(ListReports) = "reports",
         /// Moderators: a page of the audit log, newest first.
         Audit(ListAudit) = "audit",
+        /// Find messages by words, prefixes and phrases; answered in the ack
+        /// ([`SearchResults`]).
+        Search(Search) = "search",
     }
 }
 
@@ -239,7 +243,8 @@ mod tests {
                 "unban",
                 "remove-room",
                 "reports",
-                "audit"
+                "audit",
+                "search"
             ]
         );
         assert_eq!(

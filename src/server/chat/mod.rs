@@ -18,6 +18,7 @@
 //! | `delivery.rs` | fan-out of committed messages and changes, emit/broadcast helpers |
 //! | `catch_up.rs` | one client's history and missed changes, bounded in bytes, one at a time |
 //! | `moderation.rs` | reports, and moderators' mutes, bans, room removals and audit log |
+//! | `search.rs` | `search`: who may search where, answered from the search index |
 //!
 //! Nothing a client sends is dropped silently: every refusal is answered (ack when the client
 //! asked for one, a `chat-error` event otherwise) and logged.
@@ -33,6 +34,7 @@ mod notices;
 mod peer_sync;
 mod reply;
 mod rooms;
+mod search;
 
 use std::sync::{Arc, Mutex};
 
