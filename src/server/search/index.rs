@@ -57,7 +57,14 @@ pub struct Mark {
 pub fn prepare(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(&format!(
         "PRAGMA busy_timeout = 5000; PRAGMA secure_delete = ON; {SCHEMA}"
-    ))
+    ))?;
+    // FTS5 removes a deleted text's words from the index at once, instead of leaving them
+    // in older segments behind a delete marker until a merge.
+    conn.execute(
+        "INSERT INTO search_fts (search_fts, rank) VALUES ('secure-delete', 1)",
+        [],
+    )?;
+    Ok(())
 }
 
 /// Every room's mark.

@@ -265,6 +265,41 @@ async fn removed_rooms_and_retention_leave_the_index() {
     assert_eq!(found(&index, BOB, "life").await, ["music/1"]);
 }
 
+#[tokio::test]
+async fn a_deleted_text_leaves_the_index_file() {
+    let dir = std::env::temp_dir().join(format!(
+        "chat-search-erase-{}-{}",
+        std::process::id(),
+        crate::server::store::now_ms()
+    ));
+    let path = dir.join("search.sqlite3");
+    let index = SearchIndex::open(&Place::File(path.clone())).unwrap();
+    for i in 1..=50 {
+        index.record(message("general", i, 1_000 + i, "filler words everywhere"));
+    }
+    index.record(message("general", 51, 2_000, "launch code zyxwvutsrq"));
+    index.flush().await.unwrap();
+    let mut deleted = message("general", 51, 2_000, "");
+    (deleted.deleted, deleted.rev) = (true, 99);
+    index.record(deleted);
+    index.flush().await.unwrap();
+    drop(index);
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+        .unwrap();
+    drop(conn);
+    let mut bytes = std::fs::read(&path).unwrap();
+    if let Ok(wal) = std::fs::read(path.with_extension("sqlite3-wal")) {
+        bytes.extend(wal);
+    }
+    let secret = b"zyxwvutsrq";
+    assert!(
+        !bytes.windows(secret.len()).any(|w| w == secret),
+        "the deleted word is still in the index file"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// A log with a few messages, edits and deletions.
 async fn log_with_history() -> Arc<MemoryLog> {
     let log = Arc::new(MemoryLog::new(
