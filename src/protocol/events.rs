@@ -16,6 +16,7 @@ use super::codec::Frame;
 pub use super::moderation::*;
 pub use super::names::{PersonRenamed, Rename, Renamed};
 pub use super::payloads::*;
+pub use super::search::*;
 
 /// A payload type that travels as exactly one Socket.IO event.
 pub trait WireEvent: Serialize + DeserializeOwned {
@@ -130,8 +131,10 @@ events! {
         Reports(ListReports) = "reports",
         /// Moderators: a page of the audit log, newest first.
         Audit(ListAudit) = "audit",
-        /// Choose my display name.
-        Rename(Rename) = "rename",
+                "rename",
+        /// Find messages by words, prefixes and phrases; answered in the ack
+        /// ([`SearchResults`]).
+        Search(Search) = "search",
     }
 }
 
@@ -245,7 +248,8 @@ mod tests {
                 "remove-room",
                 "reports",
                 "audit",
-                "rename"
+                "rename",
+                "search"
             ]
         );
         assert_eq!(

@@ -12,6 +12,7 @@ pub mod moderation;
 pub mod names;
 pub mod payloads;
 pub mod rooms;
+pub mod search;
 
 pub use acks::*;
 pub use codec::{DecodeError, Frame, Handshake};

@@ -86,6 +86,10 @@ pub struct ChatSection {
     pub storage: Storage,
     /// The SQLite file (its directory is created when missing).
     pub database: PathBuf,
+    /// Where the search index lives: empty for the default (the chat's database in one
+    /// process, memory with `storage = "memory"`, `search-<port>.sqlite3` beside `database`
+    /// on a node of several), `memory`, or a file.
+    pub search_index: String,
     /// Fsync every commit (survives power loss); without it a commit survives the process
     /// being killed but not the machine losing power.
     pub fsync: bool,
@@ -160,6 +164,7 @@ impl Default for ChatSection {
             history_on_connect: 50,
             storage: Storage::Sqlite,
             database: PathBuf::from("data/chat.sqlite3"),
+            search_index: String::new(),
             fsync: false,
             retention_days: 0.0,
             rate_per_second: 5.0,

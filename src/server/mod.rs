@@ -33,6 +33,7 @@ mod presence;
 pub mod proxy;
 mod rate;
 mod roster;
+pub mod search;
 mod site;
 mod store;
 mod wiring;

@@ -21,6 +21,7 @@ use super::config::{Config, Storage};
 use super::guard::Guard;
 use super::metrics::{Metrics, Probe};
 use super::roster::{LocalRoster, Roster};
+use super::search::{IndexedLog, Place, SearchIndex};
 use super::store::Committed;
 use super::store::{
     Directory, Ledger, MemoryDirectory, MemoryLedger, MemoryLog, MessageLog, NameHolds,
@@ -96,18 +97,47 @@ pub(super) async fn wire(
         None => {
             drop(renames);
             let mut backend = single(config, messages, rooms)?;
+            let (index, feeds) = searchable(&mut backend, config, feeds)?;
             let chat = chat_on(&mut backend, config, metrics, guard).await?;
-            let builder = socket_io(config, &chat);
+            let builder = socket_io(config, &chat, &index);
             serve_on(builder, chat, backend, feeds, router).await
         }
         Some(url) => {
             let senders = (messages, rooms, renames);
             let (mut backend, adapter) = clustered(url, config, metrics, senders).await?;
+            let (index, feeds) = searchable(&mut backend, config, feeds)?;
             let chat = chat_on(&mut backend, config, metrics, guard).await?;
-            let builder = socket_io(config, &chat).with_adapter::<FredAdapter<Emitter>>(adapter);
+            let builder =
+                socket_io(config, &chat, &index).with_adapter::<FredAdapter<Emitter>>(adapter);
             serve_on(builder, chat, backend, feeds, router).await
         }
     }
+}
+
+/// Puts the search index of `config` on the backend: the log wrapped so that what it purges
+/// or expires leaves the index too, the feed passing through the index on its way to the
+/// fan-out, the catch-up and the following of removed rooms started.
+fn searchable(
+    backend: &mut Backend,
+    config: &Config,
+    feeds: Feeds,
+) -> Result<(SearchIndex, Feeds), ServerError> {
+    let place = Place::of(&config.chat, config.leptos.site_addr.port());
+    let index = SearchIndex::open(&place)?;
+    let (passed, fed) = unbounded_channel();
+    let tasks = [
+        tokio::spawn(index.clone().tee(feeds.messages, passed)),
+        tokio::spawn(index.clone().catch_up(backend.log.clone())),
+        tokio::spawn(index.clone().follow_rooms(backend.directory.clone())),
+    ];
+    backend.tasks.extend(tasks);
+    backend.log = Arc::new(IndexedLog::new(backend.log.clone(), index.clone()));
+    let feeds = Feeds {
+        messages: fed,
+        rooms: feeds.rooms,
+        renames: feeds.renames,
+    };
+    Ok((index, feeds))
 }
 
 async fn chat_on(
@@ -305,9 +335,10 @@ async fn serve_on<A: Attach>(
 }
 
 /// The Socket.IO settings every backend shares.
-fn socket_io(config: &Config, chat: &Chat) -> SocketIoBuilder {
+fn socket_io(config: &Config, chat: &Chat, index: &SearchIndex) -> SocketIoBuilder {
     SocketIo::builder()
         .with_state(chat.clone())
+        .with_state(index.clone())
         .ping_interval(config.chat.ping_interval())
         .ping_timeout(config.chat.ping_timeout())
         .connect_timeout(config.chat.connect_timeout())

@@ -21,7 +21,8 @@ use super::reply::Limit;
 use super::{Chat, user_room};
 use crate::protocol::{
     Auth, Ban, DEFAULT_ROOM, Delete, Edit, JoinRoom, LeaveRoom, ListAudit, ListReports, Mute,
-    NameGenerated, Older, React, RemoveRoom, Rename, ReportMessage, Resync, SendMessage, Standing,
+    NameGenerated, Older, React, RemoveRoom, Rename, ReportMessage, Resync, Search, SendMessage,
+    Standing,
     TypingIn, Unban, Unmute, Welcome, WireEvent, check_token,
 };
 
@@ -85,6 +86,7 @@ pub(super) async fn admit<A: Adapter>(
     s.on(ListReports::NAME, moderation::on_reports::<A>);
     s.on(ListAudit::NAME, moderation::on_audit::<A>);
     s.on(Rename::NAME, super::rename::on_rename::<A>);
+    s.on(Search::NAME, super::search::on_search::<A>);
     s.on_fallback(handlers::on_unknown_event::<A>);
     s.on_disconnect(handlers::on_disconnect::<A>);
     Ok(())

@@ -20,6 +20,7 @@
 //! | `mentions.rs` | which people a message's `@name`s mean |
 //! | `rename.rs` | choosing one's name, and every node learning of it |
 //! | `moderation.rs` | reports, and moderators' mutes, bans, room removals and audit log |
+//! | `search.rs` | `search`: who may search where, answered from the search index |
 //!
 //! Nothing a client sends is dropped silently: every refusal is answered (ack when the client
 //! asked for one, a `chat-error` event otherwise) and logged.
@@ -37,6 +38,7 @@ mod peer_sync;
 mod rename;
 mod reply;
 mod rooms;
+mod search;
 
 use std::sync::{Arc, Mutex};
 

@@ -127,6 +127,26 @@ impl RedisStore {
         self
     }
 
+    /// The rooms that have a message stream (a purged room's is deleted).
+    async fn room_streams(&self) -> Result<Vec<String>, StoreError> {
+        use futures::TryStreamExt;
+        let streams: Vec<fred::types::Key> = self
+            .client
+            .scan_buffered(format!("{}*", keys::room("")), Some(500), None)
+            .try_collect()
+            .await
+            .map_err(unavailable)?;
+        let prefix = keys::room("");
+        Ok(streams
+            .iter()
+            .filter_map(|key| {
+                key.as_str()?
+                    .strip_prefix(prefix.as_str())
+                    .map(str::to_owned)
+            })
+            .collect())
+    }
+
     /// Messages `lo..=hi` of `room` (or the last `count`, when not 0), current state.
     async fn read_range(
         &self,
@@ -355,23 +375,15 @@ impl MessageLog for RedisStore {
         })
     }
 
+    fn rooms_with_messages(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(self.room_streams())
+    }
+
     fn expire(&self, before_ms: u64) -> BoxFuture<'_, Result<usize, StoreError>> {
         Box::pin(async move {
-            use futures::TryStreamExt;
-            let streams: Vec<fred::types::Key> = self
-                .client
-                .scan_buffered(format!("{}*", keys::room("")), Some(500), None)
-                .try_collect()
-                .await
-                .map_err(unavailable)?;
             let mut gone = 0;
-            for stream in streams {
-                let Some(room) = stream
-                    .as_str()
-                    .and_then(|k| k.strip_prefix(keys::room("").as_str()))
-                else {
-                    continue;
-                };
+            for room in self.room_streams().await? {
+                let room = room.as_str();
                 let expired: u64 = self
                     .expire_room
                     .evalsha_with_reload(
@@ -589,6 +601,7 @@ mod tests {
         contract::recent_and_after_read_in_order(&store(&redis, 2).await).await;
         contract::a_purged_room_is_empty(&store(&redis, 10).await).await;
         contract::mentions_are_kept(&store(&redis, 12).await).await;
+        contract::rooms_with_messages_are_listed(&store(&redis, 13).await).await;
         contract::older_pages_reach_the_first_message(&store(&redis, 6).await).await;
         contract::old_messages_expire_and_ids_go_on(&store(&redis, 8).await).await;
         contract::names_are_remembered(&store(&redis, 3).await).await;

@@ -352,6 +352,20 @@ pub async fn a_purged_room_is_empty(log: &dyn MessageLog) {
     assert_eq!(again.message.id, 1);
 }
 
+pub async fn rooms_with_messages_are_listed(log: &dyn MessageLog) {
+    assert!(log.rooms_with_messages().await.unwrap().is_empty());
+    let dm = crate::protocol::dm_room("0123456789abcdef", "fedcba9876543210");
+    for room in ["general", "rust", "spam", dm.as_str()] {
+        log.append(entry(room, "u1", "hello", None)).await.unwrap();
+    }
+    log.purge("spam").await.unwrap();
+    let mut listed = log.rooms_with_messages().await.unwrap();
+    listed.sort();
+    let mut expected = vec!["general".to_owned(), "rust".to_owned(), dm];
+    expected.sort();
+    assert_eq!(listed, expected, "DMs included, a purged room not");
+}
+
 pub async fn names_are_remembered(ids: &dyn Directory) {
     let public = crate::server::people::public_id("u1");
     assert!(!ids.knows(&public).await.unwrap());

@@ -205,6 +205,15 @@ impl MessageLog for MemoryLog {
         })
     }
 
+    fn rooms_with_messages(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        let rooms = lock(&self.rooms)
+            .iter()
+            .filter(|(_, log)| !log.messages.is_empty())
+            .map(|(room, _)| room.clone())
+            .collect();
+        Box::pin(ready(Ok(rooms)))
+    }
+
     fn expire(&self, before_ms: u64) -> BoxFuture<'_, Result<usize, StoreError>> {
         let mut gone = 0;
         for log in lock(&self.rooms).values_mut() {
@@ -311,6 +320,7 @@ mod tests {
         contract::recent_and_after_read_in_order(&log(10)).await;
         contract::a_purged_room_is_empty(&log(10)).await;
         contract::mentions_are_kept(&log(10)).await;
+        contract::rooms_with_messages_are_listed(&log(10)).await;
         contract::older_pages_reach_the_first_message(&log(10)).await;
         contract::old_messages_expire_and_ids_go_on(&log(10)).await;
         let (feed, fed) = tokio::sync::mpsc::unbounded_channel();

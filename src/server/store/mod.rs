@@ -219,6 +219,10 @@ pub trait MessageLog: Send + Sync + 'static {
         limit: usize,
     ) -> BoxFuture<'a, Result<Vec<NewMessage>, StoreError>>;
 
+    /// Every conversation (public room or DM) that holds messages, by key, in no particular
+    /// order: where a search index catching up has to look.
+    fn rooms_with_messages(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
+
     /// Removes the messages posted before `before_ms` (retention); how many went. A room's
     /// newest message is erased instead of removed when it is that old, so ids go on from it
     /// (a client's position and a retry id stay meaningful).

@@ -294,6 +294,14 @@ impl MessageLog for SqliteStore {
         }))
     }
 
+    fn rooms_with_messages(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(self.read(|conn| {
+            conn.prepare("SELECT DISTINCT room FROM messages")?
+                .query_map([], |row| row.get(0))?
+                .collect()
+        }))
+    }
+
     fn expire(&self, before_ms: u64) -> BoxFuture<'_, Result<usize, StoreError>> {
         Box::pin(self.write(move |reply| Write::Expire { before_ms, reply }))
     }
@@ -467,6 +475,7 @@ mod tests {
         contract::recent_and_after_read_in_order(&open("read")).await;
         contract::a_purged_room_is_empty(&open("purge")).await;
         contract::mentions_are_kept(&open("mentions")).await;
+        contract::rooms_with_messages_are_listed(&open("listed")).await;
         contract::older_pages_reach_the_first_message(&open("older")).await;
         contract::old_messages_expire_and_ids_go_on(&open("expire")).await;
         let (feed, fed) = tokio::sync::mpsc::unbounded_channel();
