@@ -131,7 +131,8 @@ events! {
         Reports(ListReports) = "reports",
         /// Moderators: a page of the audit log, newest first.
         Audit(ListAudit) = "audit",
-                "rename",
+        /// Choose my display name.
+        Rename(Rename) = "rename",
         /// Find messages by words, prefixes and phrases; answered in the ack
         /// ([`SearchResults`]).
         Search(Search) = "search",

@@ -333,7 +333,7 @@ async fn a_file_index_catches_up_with_what_changed_while_it_was_closed() {
     drop(index);
     // Meanwhile: an edit, a deletion, a new message.
     let from = "0123456789abcdef";
-    log.alter("general", 1, from, Change::Edit("alpha edited".into()))
+    log.alter("general", 1, from, Change::Edit("alpha edited".into(), Vec::new()))
         .await
         .unwrap()
         .unwrap();
@@ -361,7 +361,7 @@ async fn a_file_index_catches_up_with_what_changed_while_it_was_closed() {
     assert_eq!(found(&index, BOB, "delta").await, ["rust/1"]);
     // The feed from now on moves the marks: a later restart reads nothing again.
     let update = log
-        .alter("rust", 1, from, Change::Edit("delta four".into()))
+        .alter("rust", 1, from, Change::Edit("delta four".into(), Vec::new()))
         .await
         .unwrap()
         .unwrap();
