@@ -49,10 +49,15 @@ async fn words_prefixes_and_phrases_are_found_across_rooms_newest_first() {
     let mut ann = Client::connect(addr).await;
     let mut bob = Client::connect(addr).await;
     ann.join("rust").await.unwrap();
+    // A few milliseconds apart: results of the same millisecond come in a fixed order of
+    // their own, not the posting order.
+    let apart = || tokio::time::sleep(Duration::from_millis(3));
     ann.say("the deploy went fine").await.unwrap();
+    apart().await;
     ann.say_in("rust", "deployment of the borrow checker")
         .await
         .unwrap();
+    apart().await;
     ann.say_in("rust", "checker borrow, reversed")
         .await
         .unwrap();

@@ -1,10 +1,11 @@
 //! Search on the wire: the `search` request, its answer, and the limits both sides check.
 //! How a query is read and matched is the server's business (`server::search`).
 //!
-//! Results come newest first, ordered by `(ts, room, id)` descending. The next page is the
-//! one before the last result: send its `ts` as `before` and, to page without skipping or
-//! repeating results posted in the same millisecond, its `room` and `id` as `beforeRoom` and
-//! `beforeId`. With `before` alone, results are strictly older than that millisecond.
+//! Results come newest first by `ts`; results of the same millisecond in a fixed order of
+//! their own (the same on every node). The next page is the one before the last result: send
+//! its `ts` as `before` and, to page without skipping or repeating results of the same
+//! millisecond, its `room` and `id` as `beforeRoom` and `beforeId`. With `before` alone,
+//! results are strictly older than that millisecond.
 
 use serde::{Deserialize, Serialize};
 

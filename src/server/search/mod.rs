@@ -299,7 +299,9 @@ fn write_batch(
     batch: &mut [Op],
     answers: &mut Vec<Answer>,
 ) -> Result<(), String> {
-    let tx = conn.unchecked_transaction().map_err(|e| e.to_string())?;
+    // IMMEDIATE: in one process the chat's store writes to the same file (see its writer).
+    let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)
+        .map_err(|e| e.to_string())?;
     for op in batch.iter_mut() {
         write_op(&tx, progress, op, answers).map_err(|e| e.to_string())?;
     }

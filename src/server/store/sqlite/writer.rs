@@ -114,15 +114,20 @@ pub(super) fn write_loop(
         }
         let mut checkpoints = Vec::new();
         let mut answers = Vec::with_capacity(batch.len());
-        let committed = conn.transaction().and_then(|tx| {
-            for write in batch {
-                match write {
-                    Write::Checkpoint { reply } => checkpoints.push(reply),
-                    write => answers.push(apply_write(&tx, &mut last_ids, write)?),
+        // IMMEDIATE: the search index writes to this file too, and a deferred transaction that
+        // read before the other writer committed could not write at all (SQLITE_BUSY without
+        // waiting); taking the write lock first waits for it (busy_timeout) instead.
+        let committed = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .and_then(|tx| {
+                for write in batch {
+                    match write {
+                        Write::Checkpoint { reply } => checkpoints.push(reply),
+                        write => answers.push(apply_write(&tx, &mut last_ids, write)?),
+                    }
                 }
-            }
-            tx.commit()
-        });
+                tx.commit()
+            });
         settle(committed, answers, &feed, &mut last_ids);
         for reply in checkpoints {
             let result = conn
