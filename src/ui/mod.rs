@@ -25,6 +25,7 @@ mod older;
 mod page;
 mod peers;
 mod reactions;
+mod rich;
 mod switcher;
 mod timeline;
 mod unread;
