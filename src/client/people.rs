@@ -68,6 +68,11 @@ impl ChatClient {
         self.state.opened.read_only()
     }
 
+    /// The clicked notification's conversation is on screen.
+    pub fn alert_opened(&self) {
+        self.state.opened.set(None);
+    }
+
     /// The names `@` may complete in `room`: its members, or in a direct conversation the
     /// other person; never me.
     pub fn mentionable(&self, room: &str) -> Vec<String> {
