@@ -47,7 +47,7 @@ async fn a_chosen_name_follows_the_rules_and_nobody_can_look_like_someone_else()
     // Someone else's generated name is taken too; one's own in another case is fine.
     let ann_again = ann.name.clone();
     assert_eq!(ann_again, "Ann Lee");
-    let mut cat = Client::connect_as(addr, Some(&token("cat"))).await;
+    let cat = Client::connect_as(addr, Some(&token("cat"))).await;
     let cats = cat.name.clone();
     assert_eq!(
         rename(&mut bob, &cats.to_uppercase()).await,

@@ -11,7 +11,7 @@ use super::state::Log;
 use super::state::{ChatState, Status};
 use crate::protocol::{
     Ban, ChatError, Delete, Edit, ErrorCode, Mute, NewMessage, Notice, Peer, React, RecordsPage,
-    RemoveRoom, ReportMessage, clean_message, is_direct_key,
+    RemoveRoom, Rename, ReportMessage, clean_message, is_direct_key,
 };
 
 /// What the page asks of the connection task.
@@ -34,6 +34,8 @@ pub enum Command {
     Mute(Mute),
     Ban(Ban),
     RemoveRoom(RemoveRoom),
+    /// Choose my display name.
+    Rename(Rename),
     /// A page of reports or of the audit log (marked on its way in the state).
     Records(Log, RecordsPage),
 }

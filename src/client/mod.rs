@@ -8,6 +8,7 @@
 //! | [`state`]    | [`ChatState`]: the signals and every rule that changes them; the server's events are applied in `state/events.rs` |
 //! | `actions`    | more of [`ChatClient`]: what a person does to posted messages (older pages, edit, delete, react) and the reads for it |
 //! | [`moderation`] | more of [`ChatClient`]: reports, the moderators' acts and records, my standing |
+//! | [`people`] | more of [`ChatClient`]: names by id, my rename, mentions, `@` suggestions |
 //! | [`outbox`]   | my messages, one at a time with acks, pausing when too fast           |
 //! | [`requests`] | older pages and changes waiting for their answers                     |
 //! | [`typing`]   | who is typing, and the throttle on my own signals                     |
@@ -28,6 +29,7 @@ mod handle;
 pub mod ids;
 pub mod moderation;
 pub mod outbox;
+pub mod people;
 pub mod requests;
 pub mod session;
 pub mod state;
@@ -35,9 +37,16 @@ pub mod typing;
 
 #[cfg(feature = "hydrate")]
 mod browser;
+/// Notifications: permission, the setting, showing one (none without a browser).
+#[cfg(feature = "hydrate")]
+pub use browser::notify;
+#[cfg(not(feature = "hydrate"))]
+#[path = "notify_off.rs"]
+pub mod notify;
 
 pub use handle::{ChatClient, Command};
 pub use outbox::Outgoing;
 pub use state::{
-    ChatState, Effect, Env, Log, MAX_SHOWN_MESSAGES, Pages, Status, Timer, muted_line,
+    Alert, ChatState, Effect, Env, Log, MAX_SHOWN_MESSAGES, Pages, RenameNote, Status, Timer,
+    muted_line,
 };

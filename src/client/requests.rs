@@ -12,7 +12,7 @@ use super::session::Session;
 use super::state::{ChatState, Log};
 use crate::protocol::{
     Audit, ChatError, ClientEvent, Done, ErrorCode, ListAudit, ListReports, Page, RecordsPage,
-    Reports, Request,
+    Rename, Renamed, Reports, Request,
 };
 
 /// How long to wait before asking for a page again after the server said "too fast".
@@ -33,6 +33,8 @@ enum Pending {
         log: Log,
         before: Option<u64>,
     },
+    /// My rename: the answer carries the name kept.
+    Rename,
 }
 
 /// The requests on their way on one connection, by ack id. A lost connection loses them
@@ -84,6 +86,25 @@ impl Requests {
             }
             Err(e) => {
                 state.show_error(e.to_string());
+                None
+            }
+        }
+    }
+
+    /// The frame of my rename (already marked on its way in the state).
+    pub fn rename(
+        &mut self,
+        session: &mut Session,
+        state: &ChatState,
+        rename: Rename,
+    ) -> Option<String> {
+        match session.request(rename) {
+            Ok((ack, frame)) => {
+                self.0.insert(ack, Pending::Rename);
+                Some(frame)
+            }
+            Err(e) => {
+                state.on_rename(Err(ChatError::new(ErrorCode::BadName, e.to_string())));
                 None
             }
         }
@@ -149,6 +170,11 @@ impl Requests {
             (Pending::Records { log, before }, Ok(fields)) => {
                 on_records(state, log, before, fields)
             }
+            (Pending::Rename, Ok(fields)) => match serde_json::from_value::<Renamed>(fields) {
+                Ok(renamed) => state.on_rename(Ok(renamed.name)),
+                Err(e) => leptos::logging::warn!("a rename answer of the wrong shape: {e}"),
+            },
+            (Pending::Rename, Err(e)) => state.on_rename(Err(e)),
             (Pending::Records { log, .. }, Err(e)) => {
                 state.records_failed(log);
                 state.show_error(e.message);
@@ -263,6 +289,30 @@ mod tests {
                 requests.on_ack(999, Ok(json!({})), &state),
                 None,
                 "not mine"
+            );
+        });
+    }
+
+    #[test]
+    fn a_rename_answer_names_me_and_a_refusal_says_why() {
+        Owner::new().with(|| {
+            let state = holding("general", 1..=1);
+            let (mut session, mut requests) = (joined_for_tests(), Requests::default());
+            let rename = Rename { name: "Ann".into() };
+            let frame = requests.rename(&mut session, &state, rename).unwrap();
+            assert!(frame.contains(r#"["rename",{"name":"Ann"}]"#), "{frame}");
+            requests.on_ack(ack_of(&frame), Ok(json!({"name": "Ann"})), &state);
+            assert_eq!(state.my_name.get_untracked().as_deref(), Some("Ann"));
+            let rename = Rename { name: "Bob".into() };
+            let frame = requests.rename(&mut session, &state, rename).unwrap();
+            let no = ChatError::new(ErrorCode::RateLimited, "One new name per 5 s.");
+            requests.on_ack(ack_of(&frame), Err(no), &state);
+            assert_eq!(state.my_name.get_untracked().as_deref(), Some("Ann"));
+            assert_eq!(
+                state.rename.get_untracked(),
+                Some(crate::client::RenameNote::Refused(
+                    "One new name per 5 s.".into()
+                ))
             );
         });
     }

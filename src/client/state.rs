@@ -9,13 +9,15 @@
 //! - `lifecycle`: posted messages changing (updates, change cursors, older pages);
 //! - `connection`: what the connection reports (status, joined, timers, acks);
 //! - `moderation`: my standing (moderator, muted, banned) and the room list's changes;
-//! - `records`: the reports and audit log pages a moderator loaded.
+//! - `records`: the reports and audit log pages a moderator loaded;
+//! - `people`: names by id, my rename, mentions of me and the alerts they raise.
 
 mod connection;
 mod events;
 mod lifecycle;
 mod messages;
 mod moderation;
+mod people;
 mod records;
 
 use std::collections::HashMap;
@@ -30,6 +32,7 @@ use crate::protocol::{
 };
 
 pub use moderation::{is_ban, muted_line};
+pub use people::{Alert, RenameNote};
 pub use records::{Log, Pages, merged};
 
 /// Messages kept in memory, over all conversations; the oldest of those not on screen go
@@ -88,6 +91,8 @@ pub enum Effect {
     SaveConversations,
     /// Call [`ChatState::on_timer`] with `timer` in `ms` milliseconds.
     Later { ms: u32, timer: Timer },
+    /// A message for me arrived while the tab was hidden: a notification, if allowed.
+    Notify(Alert),
 }
 
 /// Something that happens a while after an event.
@@ -146,6 +151,16 @@ pub struct ChatState {
     pub(super) typists: RwSignal<Typists>,
     /// Messages from others that arrived while the tab was hidden (shown in its title).
     pub(super) unseen: RwSignal<u32>,
+    /// Those of them that mention me.
+    pub(super) unseen_mentions: RwSignal<u32>,
+    /// Per conversation, the unread messages that mention me.
+    pub(super) mentioned: RwSignal<HashMap<String, u32>>,
+    /// Everyone's latest display name, by public id.
+    pub(super) names: RwSignal<HashMap<String, String>>,
+    /// Where my last rename stands.
+    pub(super) rename: RwSignal<Option<RenameNote>>,
+    /// The notification someone clicked last (the page opens its conversation).
+    pub(super) opened: RwSignal<Option<Alert>>,
     /// Per conversation, where this page stands in its message ids (across connections).
     cursors: StoredValue<HashMap<String, Cursor>>,
     /// Per conversation, the highest change number seen live or in history (across
@@ -186,6 +201,11 @@ impl ChatState {
             notices: RwSignal::new(Vec::new()),
             typists: RwSignal::new(Typists::default()),
             unseen: RwSignal::new(0),
+            unseen_mentions: RwSignal::new(0),
+            mentioned: RwSignal::new(HashMap::new()),
+            names: RwSignal::new(HashMap::new()),
+            rename: RwSignal::new(None),
+            opened: RwSignal::new(None),
             cursors: StoredValue::new(HashMap::new()),
             changes: StoredValue::new(HashMap::new()),
             older: RwSignal::new(HashMap::new()),
@@ -217,6 +237,11 @@ impl ChatState {
         if self.unread.with_untracked(|u| u.contains_key(room)) {
             self.unread.update(|u| {
                 u.remove(room);
+            });
+        }
+        if self.mentioned.with_untracked(|m| m.contains_key(room)) {
+            self.mentioned.update(|m| {
+                m.remove(room);
             });
         }
         self.follow(room)
@@ -268,6 +293,7 @@ impl ChatState {
     /// The tab is in view again: nothing is unseen any more.
     pub fn seen(&self) {
         self.unseen.set(0);
+        self.unseen_mentions.set(0);
     }
 
     /// Adds the conversations this browser followed on its last visit.

@@ -2,13 +2,15 @@
 //! near the length limit, and the server's refusals right below. The same composer edits one
 //! of my messages (its "Edit" action, or Up-arrow when empty; Esc cancels) and answers one
 //! ("Reply"), saying so above it. While a moderator has muted me (or banned me) it is
-//! disabled, saying until when.
+//! disabled, saying until when. Typing `@` suggests the conversation's people
+//! ([`Suggest`]).
 
 use leptos::ev::{KeyboardEvent, SubmitEvent};
 use leptos::html::Textarea;
 use leptos::prelude::*;
 
 use super::intent::Intent;
+use super::mentions::{MentionList, Suggest};
 use super::message::quote_of;
 use crate::client::{ChatClient, clock, muted_line};
 use crate::protocol::MAX_MESSAGE_CHARS;
@@ -33,6 +35,7 @@ impl ComposerInput {
 pub fn Composer(chat: ChatClient, room: Signal<String>, intent: Intent) -> impl IntoView {
     let draft = RwSignal::new(String::new());
     let input = use_context::<ComposerInput>().unwrap_or_default().0;
+    let suggest = Suggest::new();
     // Muted or banned: nothing can go. Offline is fine: the message waits and goes out
     // after reconnecting.
     let blocked = Memo::new(move |_| {
@@ -80,6 +83,9 @@ pub fn Composer(chat: ChatClient, room: Signal<String>, intent: Intent) -> impl 
         send();
     };
     let on_keydown = move |ev: KeyboardEvent| {
+        if suggest.on_key(&ev, draft, input) {
+            return;
+        }
         let key = ev.key();
         if key == "Enter" && !ev.shift_key() && !ev.is_composing() {
             ev.prevent_default();
@@ -115,6 +121,7 @@ pub fn Composer(chat: ChatClient, room: Signal<String>, intent: Intent) -> impl 
         >
             {move || blocked.get()}
         </p>
+        <MentionList suggest draft input />
         <form
             id="form"
             action="#"
@@ -131,13 +138,18 @@ pub fn Composer(chat: ChatClient, room: Signal<String>, intent: Intent) -> impl 
                 placeholder="Start typing..."
                 autocomplete="off"
                 aria-describedby="composer-help char-count"
+                aria-autocomplete="list"
+                aria-controls="mention-list"
+                aria-activedescendant=move || suggest.active_id()
                 maxlength=MAX_MESSAGE_CHARS.to_string()
                 disabled=move || blocked.with(Option::is_some)
                 prop:value=move || draft.get()
                 on:input=move |ev| {
                     draft.set(event_target_value(&ev));
+                    suggest.update(chat, &room.get_untracked(), input);
                     chat.typing();
                 }
+                on:blur=move |_| suggest.close()
                 on:keydown=on_keydown
             ></textarea>
             <button

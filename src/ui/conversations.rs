@@ -9,9 +9,9 @@ use leptos_router::hooks::use_navigate;
 
 use super::drawer::{DrawerClose, Drawers, FOCUS_RING, Side};
 use super::peers::dot_class;
-use super::unread::unread_mentions;
+use super::settings::{MyName, NotifySettings};
 use crate::client::{ChatClient, clipboard};
-use crate::protocol::names::color_of;
+use crate::protocol::names::dot_color;
 use crate::protocol::{DEFAULT_ROOM, MAX_ROOM_LEN, is_direct_key, normalize_room};
 
 /// Where a conversation lives: `/`, `/r/<room>` or `/dm/<their id>`.
@@ -66,6 +66,8 @@ pub fn Conversations(chat: ChatClient, room: Signal<String>, drawers: Drawers) -
                 </section>
             </div>
             <MyId chat />
+            <MyName chat />
+            <NotifySettings />
             <NewRoom chat />
         </nav>
     }
@@ -214,7 +216,8 @@ fn RoomLink(
     // A direct conversation shows the other person's dot.
     let dot = is_direct_key(&target).then(|| {
         let class = move || {
-            let color = dot_class(color_of(&label()));
+            let them = key.with_value(|k| chat.partner(k)).unwrap_or_default();
+            let color = dot_class(Some(dot_color(&label(), &them)));
             format!("h-2 w-2 shrink-0 rounded-full {color}")
         };
         view! { <span class=class aria-hidden="true"></span> }
@@ -222,7 +225,7 @@ fn RoomLink(
     // Re-drawn as a whole when the count changes: cheaper than a reactive part per number.
     let badges = move || {
         let count = unread.get();
-        let mentioned = key.with_value(|k| mentions_in(chat, k, count));
+        let mentioned = key.with_value(|k| chat.mentions_in(k));
         (count > 0).then(|| {
             let mention = (mentioned > 0).then(|| {
                 view! {
@@ -262,19 +265,4 @@ fn RoomLink(
             </a>
         </li>
     }
-}
-
-/// How many of the `count` unread messages in a public room mention me (none are counted in
-/// a direct conversation: all of it is for me).
-fn mentions_in(chat: ChatClient, key: &str, count: u32) -> usize {
-    if count == 0 || is_direct_key(key) {
-        return 0;
-    }
-    let me = chat.my_id().get();
-    chat.my_name().with(|name| {
-        name.as_deref().map_or(0, |name| {
-            chat.messages()
-                .with(|list| unread_mentions(list, key, me.as_deref(), name, count))
-        })
-    })
 }

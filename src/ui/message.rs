@@ -1,6 +1,7 @@
 //! One message in the stream: "<sender> says: <message>" with its time (grouped lines show
 //! the sender to screen readers only), the quote of the message it answers, "edited" with
 //! its time, "message deleted" in place of a taken-back one, its reactions and its actions.
+//! The sender shows under their latest name; a message that mentions me stands out.
 
 use leptos::prelude::*;
 
@@ -8,6 +9,7 @@ use super::actions::{MessageActions, MoreButton, Target};
 use super::acts::About;
 use super::intent::Intent;
 use super::reactions::Reactions;
+use super::rich::RichText;
 use crate::client::{ChatClient, clock};
 use crate::protocol::NewMessage;
 
@@ -23,6 +25,16 @@ pub fn MessageLine(
     mine: bool,
 ) -> impl IntoView {
     let (short, full, _) = clock::local_time(message.ts);
+    let mentioned = !mine && !message.deleted && chat.mentions_me(&message);
+    let names: Vec<String> = message
+        .mentions
+        .iter()
+        .filter_map(|id| chat.latest_name(id))
+        .collect();
+    let sender = {
+        let (from, sent_as) = (message.from.clone(), message.sender.clone());
+        move || [chat.name_for(&from, &sent_as).as_str(), " says: "].concat()
+    };
     let id = message.id;
     let class = if grouped {
         "message group relative rounded-lg"
@@ -34,6 +46,8 @@ pub fn MessageLine(
         if grouped { "py-0" } else { "py-0.5" },
         if mine {
             " bg-blue-50 dark:bg-blue-950/60"
+        } else if mentioned {
+            " mentioned border-l-4 border-amber-500 bg-amber-50 dark:bg-amber-950/50"
         } else {
             ""
         },
@@ -51,7 +65,7 @@ pub fn MessageLine(
         view! { <span class="deleted italic text-slate-600 dark:text-slate-400">"message deleted"</span> }
             .into_any()
     } else {
-        view! { <span>{message.message}</span> }.into_any()
+        view! { <RichText text=message.message names /> }.into_any()
     };
     let edited = message.edited.filter(|_| !message.deleted).map(|at| {
         let (_, when, _) = clock::local_time(at);
@@ -85,10 +99,15 @@ pub fn MessageLine(
             tabindex="-1"
         >
             {quote}
-            <p class=line_class data-mine=mine.then_some("true")>
+            <p
+                class=line_class
+                data-mine=mine.then_some("true")
+                data-mentioned=mentioned.then_some("true")
+            >
                 <span class="min-w-0 flex-1 break-words whitespace-pre-wrap">
-                    <strong class=sender_class>{[message.sender.as_str(), " says: "].concat()}</strong>
+                    <strong class=sender_class>{sender}</strong>
                     {text}
+                    {mentioned.then(|| view! { <span class="sr-only">" (mentions you)"</span> })}
                     {edited}
                 </span>
                 <time class="shrink-0 text-xs text-slate-600 dark:text-slate-400" title=full>

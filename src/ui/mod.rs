@@ -18,6 +18,7 @@ mod conversations;
 mod drawer;
 mod follow;
 mod intent;
+mod mentions;
 mod message;
 mod messages;
 mod moderation;
@@ -25,6 +26,8 @@ mod older;
 mod page;
 mod peers;
 mod reactions;
+mod rich;
+mod settings;
 mod switcher;
 mod timeline;
 mod unread;
@@ -80,10 +83,12 @@ pub fn App() -> impl IntoView {
     chat.connect();
     provide_context(chat);
     provide_context(ComposerInput::default());
-    // While the tab is hidden, its title counts the messages that came in.
-    let title = move || match chat.unseen().get() {
-        0 => "Realtime chat".to_owned(),
-        n => format!("({n}) Realtime chat"),
+    // While the tab is hidden, its title counts the messages that came in, and those that
+    // mention me.
+    let title = move || match (chat.unseen().get(), chat.unseen_mentions().get()) {
+        (0, _) => "Realtime chat".to_owned(),
+        (n, 0) => format!("({n}) Realtime chat"),
+        (n, m) => format!("({n}, @{m}) Realtime chat"),
     };
     view! {
         <Title text=title />

@@ -11,7 +11,7 @@ use leptos_router::hooks::use_navigate;
 
 use super::acts::{Act, ActDialog};
 use super::composer::Composer;
-use super::conversations::{Conversations, unread_elsewhere};
+use super::conversations::{Conversations, href_of, unread_elsewhere};
 use super::drawer::{Backdrop, DrawerToggle, Drawers, FOCUS_RING, Side};
 use super::intent::Intent;
 use super::messages::{MessageBox, TypingLine};
@@ -41,6 +41,7 @@ pub fn ChatPage(#[prop(into)] room: Signal<String>) -> impl IntoView {
     });
     shortcuts(drawers, switcher);
     leave_removed_rooms(chat, room);
+    open_alerts(chat, room, intent);
 
     view! {
         <div class="grid h-dvh grid-rows-[auto_minmax(0,1fr)] overflow-hidden lg:grid-cols-[15rem_minmax(0,1fr)_15rem]">
@@ -89,6 +90,26 @@ fn leave_removed_rooms(chat: ChatClient, room: Signal<String>) {
     Effect::new(move |_| {
         if chat.take_removed(&room.get()) {
             navigate("/", Default::default());
+        }
+    });
+}
+
+/// A notification was clicked: its conversation comes on screen, at its message.
+fn open_alerts(chat: ChatClient, room: Signal<String>, intent: Intent) {
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        let Some(alert) = chat.opened_alert().get() else {
+            return;
+        };
+        if room.get() != alert.room {
+            navigate(&href_of(chat, &alert.room), Default::default());
+        } else {
+            chat.alert_opened();
+            // After the intentions of the last conversation are cleared, this same turn.
+            set_timeout(
+                move || intent.jump.set(Some(alert.id)),
+                std::time::Duration::ZERO,
+            );
         }
     });
 }

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use super::drawer::{DrawerClose, DrawerToggle, Drawers, FOCUS_RING, Side};
 use crate::client::ChatClient;
 use crate::protocol::Peer;
-use crate::protocol::names::color_of;
+use crate::protocol::names::dot_color;
 
 /// The people in `room`, me first, then by name.
 pub fn members_of(chat: ChatClient, room: Signal<String>) -> Memo<Vec<Peer>> {
@@ -68,7 +68,7 @@ fn PeerItem(chat: ChatClient, peer: Peer) -> impl IntoView {
     let Peer { id, name } = peer;
     let dot = format!(
         "inline-block h-2.5 w-2.5 shrink-0 rounded-full {}",
-        dot_class(color_of(&name))
+        dot_class(Some(dot_color(&name, &id)))
     );
     let is_me = {
         let id = id.clone();

@@ -1,5 +1,5 @@
 //! What is new in a conversation: where its unread messages start (captured when it comes on
-//! screen, for the "New messages" divider) and how many of them mention me.
+//! screen, for the "New messages" divider). How many mention me is the client's count.
 
 use leptos::prelude::*;
 
@@ -49,34 +49,6 @@ pub fn first_unread(
     unread(messages, room, me, count).last().map(|m| m.id)
 }
 
-/// How many of the `count` unread messages in `room` mention `name`.
-pub fn unread_mentions(
-    messages: &[NewMessage],
-    room: &str,
-    me: Option<&str>,
-    name: &str,
-    count: u32,
-) -> usize {
-    unread(messages, room, me, count)
-        .filter(|m| mentions(&m.message, name))
-        .count()
-}
-
-/// Whether `text` names `name` as a word of its own ("@blue-fish, hi" does, "blue-fishy"
-/// does not), ignoring case.
-pub fn mentions(text: &str, name: &str) -> bool {
-    if name.is_empty() {
-        return false;
-    }
-    let (text, name) = (text.to_lowercase(), name.to_lowercase());
-    let part_of_name = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
-    text.match_indices(&name).any(|(at, _)| {
-        let before = text[..at].chars().next_back();
-        let after = text[at + name.len()..].chars().next();
-        !before.is_some_and(part_of_name) && !after.is_some_and(part_of_name)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,30 +84,5 @@ mod tests {
             "more arrived than are shown: the oldest shown"
         );
         assert_eq!(first_unread(&list, "empty", Some("me"), 3), None);
-    }
-
-    #[test]
-    fn a_mention_is_my_name_as_a_word_of_its_own() {
-        assert!(mentions("@blue-fish look", "blue-fish"));
-        assert!(mentions("thanks Blue-Fish!", "blue-fish"));
-        assert!(mentions("blue-fish", "blue-fish"));
-        assert!(!mentions("blue-fishy", "blue-fish"));
-        assert!(!mentions("dark-blue-fish", "blue-fish"));
-        assert!(!mentions("a blue fish", "blue-fish"));
-        assert!(!mentions("anything", ""));
-    }
-
-    #[test]
-    fn only_unread_messages_from_others_count_as_mentions() {
-        let list = [
-            msg(1, "general", "ann", "hi red-fox"),
-            msg(2, "general", "ann", "red-fox?"),
-            msg(3, "general", "me", "red-fox here"),
-            msg(4, "general", "bob", "unrelated"),
-        ];
-        let mentioned = |unread| unread_mentions(&list, "general", Some("me"), "red-fox", unread);
-        assert_eq!(mentioned(2), 1, "mine is never unread");
-        assert_eq!(mentioned(3), 2);
-        assert_eq!(mentioned(0), 0);
     }
 }

@@ -12,7 +12,7 @@ use futures::future::Fuse;
 use gloo_timers::future::TimeoutFuture;
 
 use super::link::{Base, Link, Transport, websocket_works};
-use super::{env, later, millis, sleep, storage};
+use super::{env, later, millis, notify, sleep, storage};
 use crate::client::clock;
 use crate::client::handle::Command;
 use crate::client::moderation::REPORTED;
@@ -21,7 +21,9 @@ use crate::client::requests::{OLDER_RETRY_MS, Requests};
 use crate::client::session::{Action, Session, backoff};
 use crate::client::state::{ChatState, Effect, Status};
 use crate::client::typing::TypingThrottle;
-use crate::protocol::{Auth, ClientEvent, DEFAULT_ROOM, Done, EventError, Request};
+use crate::protocol::{
+    Auth, ChatError, ClientEvent, DEFAULT_ROOM, Done, ErrorCode, EventError, Request,
+};
 
 /// While on long-polling, how often to check whether WebSocket works again.
 const WEBSOCKET_RETRY: Duration = Duration::from_secs(60);
@@ -299,6 +301,18 @@ impl Attempt {
             Command::Mute(mute) => self.change(mute, Some("Muted.".to_owned())),
             Command::Ban(ban) => self.change(ban, Some("Banned.".to_owned())),
             Command::RemoveRoom(remove) => self.change(remove, None),
+            Command::Rename(rename) => {
+                if !joined {
+                    self.state.on_rename(Err(ChatError::new(
+                        ErrorCode::Unavailable,
+                        "Offline: not done. Try again once back online.",
+                    )));
+                } else if let Some(frame) =
+                    self.requests.rename(&mut self.session, &self.state, rename)
+                {
+                    self.link.send(frame);
+                }
+            }
             Command::Records(log, page) => {
                 if !joined {
                     self.state.records_failed(log);
@@ -363,6 +377,7 @@ impl Attempt {
                 }
                 Effect::SaveConversations => storage::save(&self.state.remembered()),
                 Effect::Later { ms, timer } => later(self.state, ms, timer),
+                Effect::Notify(alert) => notify::show(self.state, alert),
             }
         }
     }

@@ -8,6 +8,7 @@
 
 mod connection;
 mod link;
+pub mod notify;
 mod storage;
 
 use std::time::Duration;

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use super::{ChatState, Effect, Env, MAX_NOTICES, Timer};
-use crate::protocol::{ErrorCode, ServerEvent, TYPING_SHOWN_MS, Typing};
+use crate::protocol::{ErrorCode, Peer, ServerEvent, TYPING_SHOWN_MS, Typing};
 
 impl ChatState {
     /// Applies one event from the server.
@@ -13,20 +13,26 @@ impl ChatState {
         match event {
             ServerEvent::NameGenerated(name) => self.my_name.set(Some(name.0)),
             ServerEvent::Welcome(welcome) => {
+                self.learn_names(&[Peer {
+                    id: welcome.id.clone(),
+                    name: welcome.name.clone(),
+                }]);
                 self.my_id.set(Some(welcome.id));
                 self.my_name.set(Some(welcome.name));
             }
             // The tutorial's list of names; `room-peers` carries the same, with ids.
             ServerEvent::UpdatePeers(_) => {}
-            ServerEvent::RoomPeers(peers) => self.room_peers.update(|all| {
-                all.insert(peers.room, peers.peers);
-            }),
+            ServerEvent::RoomPeers(peers) => {
+                self.learn_names(&peers.peers);
+                self.room_peers.update(|all| {
+                    all.insert(peers.room, peers.peers);
+                })
+            }
             ServerEvent::Rooms(list) => self.rooms.set(list.rooms),
             ServerEvent::RoomsChanged(changed) => return self.on_rooms_changed(changed),
             ServerEvent::Standing(standing) => return self.on_standing(standing, env),
             ServerEvent::Reported(report) => self.on_reported(report),
-            // Member lists and `welcome` follow a rename; names by id are the UI's to show.
-            ServerEvent::Renamed(_) => {}
+            ServerEvent::Renamed(renamed) => return self.on_person_renamed(renamed),
             ServerEvent::NewMessage(message) => return self.on_message(message, env),
             ServerEvent::MessageUpdated(updated) => self.on_updated(updated.0),
             ServerEvent::History(history) => return self.on_history(history),
@@ -64,8 +70,7 @@ mod tests {
     use super::super::fixtures::*;
     use super::*;
     use crate::protocol::{
-        ChatError, ErrorCode, NameGenerated, Notice, NoticeKind, Peer, RoomList, RoomPeers,
-        UpdatePeers,
+        ChatError, ErrorCode, NameGenerated, Notice, NoticeKind, RoomList, RoomPeers, UpdatePeers,
     };
 
     #[test]

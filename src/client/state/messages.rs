@@ -30,6 +30,9 @@ impl ChatState {
         if !mine && env.tab_hidden {
             self.unseen.update(|n| *n += 1);
         }
+        if !mine && let Some(alert) = self.on_for_me(&message, env) {
+            effects.push(alert);
+        }
         // Whoever just sent a message has stopped typing it.
         self.typists.update(|t| t.stopped(&room, &message.from));
         self.merge([message]);
