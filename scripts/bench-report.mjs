@@ -91,6 +91,20 @@ const history = ["ours", "two-nodes"].map((server) => {
   return `| ${store} | ${int(h?.messages)} | ${int(h?.pages)} | ${fmt(h?.p50_ms, 2)} | ${fmt(h?.p99_ms, 2)} | ${fmt(h?.max_ms, 2)} | ${int(h?.seeded_ms)} |`;
 });
 
+const placements = { single: "one process (SQLite)", node: "node of several (own index)" };
+const searchRuns = of("search", "search");
+const kinds = [...new Set(searchRuns.flatMap((r) => r.kinds.map((k) => k.kind)))];
+const searchRows = kinds.map((kind) => {
+  const cells = ["single", "node"].map((p) => {
+    const k = searchRuns.find((r) => r.placement === p)?.kinds.find((x) => x.kind === kind);
+    return `${fmt(k?.p50_ms, 2)} / ${fmt(k?.p99_ms, 2)}`;
+  });
+  return `| ${kind} | ${cells.join(" | ")} |`;
+});
+const searchFill = ["single", "node"]
+  .map((p) => `${placements[p]}: ${int(searchRuns.find((r) => r.placement === p)?.fill_per_s)} messages/s`)
+  .join("; ");
+
 const detail = runs
   .filter((r) => r.scenario.startsWith("throughput"))
   .map(
@@ -135,6 +149,16 @@ round trip over the WebSocket, server on core 0.
 | store | messages in the room | pages | p50 ms | p99 ms | max ms | seeding took, ms |
 |---|---|---|---|---|---|---|
 ${history.join("\n")}
+
+## Search
+
+\`search\` over ${int(searchRuns[0]?.messages)} stored messages (examples/search_bench.rs: Zipf words over 20 000,
+200 rooms and 2 000 DMs, the asker's own DMs included and everyone else's filtered out as the
+server does), 200 queries per kind, release build on core 0; bulk indexing: ${searchFill}.
+
+| query | one process p50 / p99 ms | node of several p50 / p99 ms |
+|---|---|---|
+${searchRows.join("\n")}
 
 ## Every broadcast run
 

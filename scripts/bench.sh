@@ -169,6 +169,15 @@ start_two
 history two-nodes "http://127.0.0.1:$NODE_A_PORT"
 stop "${pids[@]}"
 
+# Search latency over 1 000 000 stored messages, in both placements of the index (one
+# process: the chat's database; a node of several: its own replica of the shared store).
+cargo build --release --features ssr --example search_bench
+taskset -c 0 target/release/examples/search_bench 1000000 "$WORK/search" 200 | tee "$WORK/search.txt"
+grep '^{"placement"' "$WORK/search.txt" | while read -r line; do
+  record search search "$line"
+done
+rm -rf "$WORK/search"
+
 # First load: bytes as served with brotli (what browsers get over HTTPS), and in Chromium.
 start_ours
 html=$(curl -s -H 'Accept-Encoding: br' -o /dev/null -w '%{size_download}' "http://127.0.0.1:$OURS_PORT/")
