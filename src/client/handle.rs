@@ -38,6 +38,8 @@ pub enum Command {
     Rename(Rename),
     /// A page of reports or of the audit log (marked on its way in the state).
     Records(Log, RecordsPage),
+    /// A page of search results (see `client::search`).
+    Search(super::search::Ask),
 }
 
 /// The page's chat connection. `Copy`: pass it into closures freely.

@@ -11,6 +11,7 @@
 //! | [`people`] | more of [`ChatClient`]: names by id, my rename, mentions, `@` suggestions |
 //! | [`outbox`]   | my messages, one at a time with acks, pausing when too fast           |
 //! | [`requests`] | older pages and changes waiting for their answers                     |
+//! | [`search`]   | searching messages: the pages of results, a result's highlighted context |
 //! | [`typing`]   | who is typing, and the throttle on my own signals                     |
 //! | [`ids`]      | the identity token's characters, my messages' client ids              |
 //! | [`session`]  | the transport-free Engine.IO/Socket.IO state machine (native clients use it too) |
@@ -31,6 +32,7 @@ pub mod moderation;
 pub mod outbox;
 pub mod people;
 pub mod requests;
+pub mod search;
 pub mod session;
 pub mod state;
 pub mod typing;

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use super::search::Ask;
 use super::session::Session;
 use super::state::{ChatState, Log};
 use crate::protocol::{
@@ -35,6 +36,8 @@ enum Pending {
     },
     /// My rename: the answer carries the name kept.
     Rename,
+    /// A page of search results, and where it goes.
+    Search(Ask),
 }
 
 /// The requests on their way on one connection, by ack id. A lost connection loses them
@@ -110,6 +113,20 @@ impl Requests {
         }
     }
 
+    /// The frame asking for a page of search results (a failure goes to the search).
+    pub fn search(&mut self, session: &mut Session, ask: Ask) -> Option<String> {
+        match session.request(ask.search.clone()) {
+            Ok((ack, frame)) => {
+                self.0.insert(ack, Pending::Search(ask));
+                Some(frame)
+            }
+            Err(e) => {
+                ask.failed(e.to_string());
+                None
+            }
+        }
+    }
+
     /// The frame asking for `page` of `log` (already marked on its way in the state).
     pub fn records(
         &mut self,
@@ -175,6 +192,7 @@ impl Requests {
                 Err(e) => leptos::logging::warn!("a rename answer of the wrong shape: {e}"),
             },
             (Pending::Rename, Err(e)) => state.on_rename(Err(e)),
+            (Pending::Search(ask), result) => ask.on_answer(result),
             (Pending::Records { log, .. }, Err(e)) => {
                 state.records_failed(log);
                 state.show_error(e.message);

@@ -27,6 +27,7 @@ mod page;
 mod peers;
 mod reactions;
 mod rich;
+mod search;
 mod settings;
 mod switcher;
 mod timeline;

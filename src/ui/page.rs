@@ -164,6 +164,7 @@ fn AppBar(
                     "Ctrl K"
                 </kbd>
             </button>
+            <super::search::MessageSearch chat />
             <button
                 type="button"
                 id="open-moderation"

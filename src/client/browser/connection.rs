@@ -323,6 +323,13 @@ impl Attempt {
                     self.link.send(frame);
                 }
             }
+            Command::Search(ask) => {
+                if !joined {
+                    ask.failed("Offline: try again once back online.".into());
+                } else if let Some(frame) = self.requests.search(&mut self.session, ask) {
+                    self.link.send(frame);
+                }
+            }
             Command::Typing(room) => {
                 if joined && self.typing.allow(&room, clock::now_ms()) {
                     self.send(self.session.typing(&room));
