@@ -67,7 +67,7 @@ pub fn MessageSearch(chat: ChatClient) -> impl IntoView {
                 id="search-results"
                 aria-label="Search results"
                 hidden=move || !open.get()
-                class="absolute right-0 top-full z-30 mt-1 flex max-h-[70vh] w-[min(32rem,calc(100vw-1rem))] flex-col rounded-xl bg-white text-slate-900 shadow-2xl ring-1 ring-slate-200 dark:bg-slate-900 dark:text-slate-100 dark:ring-slate-700"
+                class="absolute right-0 top-full z-30 mt-1 w-[min(32rem,calc(100vw-1rem))] rounded-xl bg-white text-slate-900 shadow-2xl ring-1 ring-slate-200 dark:bg-slate-900 dark:text-slate-100 dark:ring-slate-700"
             >
                 <div class="flex items-center gap-2 border-b border-slate-200 px-3 py-2 dark:border-slate-700">
                     <h2 class="mr-auto text-sm font-semibold">"Search results"</h2>
@@ -76,7 +76,7 @@ pub fn MessageSearch(chat: ChatClient) -> impl IntoView {
                         <span class="icon icon-close" aria-hidden="true"></span>
                     </button>
                 </div>
-                <div class="min-h-0 flex-1 overflow-y-auto p-2">
+                <div class="max-h-[60vh] overflow-y-auto p-2">
                     <Results chat searches chosen />
                 </div>
             </section>
