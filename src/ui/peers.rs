@@ -75,11 +75,16 @@ fn PeerItem(chat: ChatClient, peer: Peer) -> impl IntoView {
         Memo::new(move |_| chat.my_id().with(|me| me.as_deref() == Some(id.as_str())))
     };
     let message_label = format!("Send a direct message to {name}");
+    // Their latest name: a rename reaches the list before it is sent again.
+    let shown = {
+        let id = id.clone();
+        move || chat.name_for(&id, &name)
+    };
     view! {
         <li class="flex min-h-9 items-center gap-2 rounded-lg px-2 hover:bg-slate-200/60 dark:hover:bg-slate-800/60">
             <span class=dot aria-hidden="true"></span>
             <span class="peer-name min-w-0 flex-1 truncate">
-                {name}{move || is_me.get().then_some(" (you)")}
+                {shown}{move || is_me.get().then_some(" (you)")}
             </span>
                 <a
                     hidden=move || is_me.get()

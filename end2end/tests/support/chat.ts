@@ -83,3 +83,12 @@ export async function axeClean(page: Page): Promise<void> {
   const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
   expect(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
 }
+
+/** axe-core finds no serious or critical violation within the parts of the page `selectors` name. */
+export async function axeCleanWithin(page: Page, selectors: string[]): Promise<void> {
+  let builder = new AxeBuilder({ page });
+  for (const s of selectors) builder = builder.include(s);
+  const results = await builder.analyze();
+  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  expect(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
+}
