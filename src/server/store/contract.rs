@@ -398,7 +398,7 @@ pub async fn mentions_are_kept(log: &dyn MessageLog) {
         .await
         .unwrap()
         .message;
-    assert_eq!(posted.mentions, [ann.clone()]);
+    assert_eq!(posted.mentions, std::slice::from_ref(&ann));
     assert_eq!(log.recent("general", 1).await.unwrap()[0].mentions, [ann]);
     let author = posted.from.clone();
     let edit = Change::Edit("hi @bob".into(), vec![bob.clone()]);
