@@ -57,7 +57,6 @@ pub fn MessageSearch(chat: ChatClient) -> impl IntoView {
                     maxlength=MAX_QUERY_CHARS
                     autocomplete="off"
                     aria-controls="search-results"
-                    aria-expanded=move || if open.get() { "true" } else { "false" }
                     class=format!(
                         "w-28 rounded-lg border border-slate-300 bg-white px-2 py-1 text-sm sm:w-52 dark:border-slate-700 dark:bg-slate-900 {FOCUS_RING}",
                     )

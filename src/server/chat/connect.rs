@@ -22,8 +22,7 @@ use super::{Chat, user_room};
 use crate::protocol::{
     Auth, Ban, DEFAULT_ROOM, Delete, Edit, JoinRoom, LeaveRoom, ListAudit, ListReports, Mute,
     NameGenerated, Older, React, RemoveRoom, Rename, ReportMessage, Resync, Search, SendMessage,
-    Standing,
-    TypingIn, Unban, Unmute, Welcome, WireEvent, check_token,
+    Standing, TypingIn, Unban, Unmute, Welcome, WireEvent, check_token,
 };
 
 /// Where the client says it stands, from its connect packet (per room: the last id it holds

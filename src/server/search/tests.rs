@@ -333,10 +333,15 @@ async fn a_file_index_catches_up_with_what_changed_while_it_was_closed() {
     drop(index);
     // Meanwhile: an edit, a deletion, a new message.
     let from = "0123456789abcdef";
-    log.alter("general", 1, from, Change::Edit("alpha edited".into(), Vec::new()))
-        .await
-        .unwrap()
-        .unwrap();
+    log.alter(
+        "general",
+        1,
+        from,
+        Change::Edit("alpha edited".into(), Vec::new()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     log.alter("general", 2, from, Change::Delete)
         .await
         .unwrap()
@@ -361,7 +366,12 @@ async fn a_file_index_catches_up_with_what_changed_while_it_was_closed() {
     assert_eq!(found(&index, BOB, "delta").await, ["rust/1"]);
     // The feed from now on moves the marks: a later restart reads nothing again.
     let update = log
-        .alter("rust", 1, from, Change::Edit("delta four".into(), Vec::new()))
+        .alter(
+            "rust",
+            1,
+            from,
+            Change::Edit("delta four".into(), Vec::new()),
+        )
         .await
         .unwrap()
         .unwrap();
