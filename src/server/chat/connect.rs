@@ -82,8 +82,8 @@ pub(super) async fn admit<A: Adapter>(
     s.on(Ban::NAME, moderation::on_ban::<A>);
     s.on(Unban::NAME, moderation::on_unban::<A>);
     s.on(RemoveRoom::NAME, moderation::on_remove_room::<A>);
-    s.on(ListReports::NAME, moderation::on_reports::<A>);
-    s.on(ListAudit::NAME, moderation::on_audit::<A>);
+    s.on(ListReports::NAME, moderation::on_book::<A, ListReports>);
+    s.on(ListAudit::NAME, moderation::on_book::<A, ListAudit>);
     s.on(Rename::NAME, super::rename::on_rename::<A>);
     s.on(Search::NAME, super::search::on_search::<A>);
     s.on_fallback(handlers::on_unknown_event::<A>);

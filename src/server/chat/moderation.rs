@@ -477,60 +477,69 @@ fn page_of(member: &Member, chat: &Chat, page: &RecordsPage) -> Result<usize, Ch
     Ok(limit)
 }
 
-pub(super) async fn on_reports<A: Adapter>(
-    State(chat): State<Chat>,
-    Extension(member): Extension<Member>,
-    reply: Reply<A, ListReports>,
-    TryData(request): TryData<ListReports>,
-) {
-    let Some(reply) = reply.admit() else { return };
-    let Ok(ListReports(request)) = request else {
-        return reply.refuse(bad_payload("`reports` takes {before?, limit?}."));
-    };
-    let request = request.unwrap_or_default();
-    let result = async {
-        let limit = page_of(&member, &chat, &request)?;
-        let found = chat
-            .0
-            .moderation
-            .page(
-                Book::Reports,
-                request.before,
-                limit,
-                |r: &mut Report, id| r.id = id,
-            )
-            .await;
-        let (reports, more) = stored_or_unavailable(found)?;
-        Ok(Reports { reports, more })
-    };
-    answer(reply, result.await);
+/// `reports` and `audit`: a page of one of the moderators' books.
+pub(super) trait BookRequest: Request + Send + 'static {
+    const BOOK: Book;
+    /// What a client is told when the payload does not parse.
+    const USAGE: &'static str;
+    type Record: serde::de::DeserializeOwned;
+    fn page(self) -> RecordsPage;
+    /// Gives a record read back its number in the book.
+    fn numbered(record: &mut Self::Record, id: u64);
+    fn answer(records: Vec<Self::Record>, more: bool) -> Self::Accepted;
 }
 
-pub(super) async fn on_audit<A: Adapter>(
+impl BookRequest for ListReports {
+    const BOOK: Book = Book::Reports;
+    const USAGE: &'static str = "`reports` takes {before?, limit?}.";
+    type Record = Report;
+    fn page(self) -> RecordsPage {
+        self.0.unwrap_or_default()
+    }
+    fn numbered(record: &mut Report, id: u64) {
+        record.id = id;
+    }
+    fn answer(reports: Vec<Report>, more: bool) -> Reports {
+        Reports { reports, more }
+    }
+}
+
+impl BookRequest for ListAudit {
+    const BOOK: Book = Book::Audit;
+    const USAGE: &'static str = "`audit` takes {before?, limit?}.";
+    type Record = AuditEntry;
+    fn page(self) -> RecordsPage {
+        self.0.unwrap_or_default()
+    }
+    fn numbered(entry: &mut AuditEntry, id: u64) {
+        entry.id = id;
+    }
+    fn answer(entries: Vec<AuditEntry>, more: bool) -> Audit {
+        Audit { entries, more }
+    }
+}
+
+/// `reports` and `audit`: one handler, registered for each.
+pub(super) async fn on_book<A: Adapter, R: BookRequest>(
     State(chat): State<Chat>,
     Extension(member): Extension<Member>,
-    reply: Reply<A, ListAudit>,
-    TryData(request): TryData<ListAudit>,
+    reply: Reply<A, R>,
+    TryData(request): TryData<R>,
 ) {
     let Some(reply) = reply.admit() else { return };
-    let Ok(ListAudit(request)) = request else {
-        return reply.refuse(bad_payload("`audit` takes {before?, limit?}."));
+    let Ok(request) = request else {
+        return reply.refuse(bad_payload(R::USAGE));
     };
-    let request = request.unwrap_or_default();
+    let request = request.page();
     let result = async {
         let limit = page_of(&member, &chat, &request)?;
         let found = chat
             .0
             .moderation
-            .page(
-                Book::Audit,
-                request.before,
-                limit,
-                |e: &mut AuditEntry, id| e.id = id,
-            )
+            .page(R::BOOK, request.before, limit, R::numbered)
             .await;
-        let (entries, more) = stored_or_unavailable(found)?;
-        Ok(Audit { entries, more })
+        let (records, more) = stored_or_unavailable(found)?;
+        Ok(R::answer(records, more))
     };
     answer(reply, result.await);
 }
