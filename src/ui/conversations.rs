@@ -56,7 +56,9 @@ pub fn Conversations(chat: ChatClient, room: Signal<String>, drawers: Drawers) -
                 <RoomSection chat room />
                 <section class="flex min-h-0 flex-initial flex-col gap-1">
                     <h3 class=HEADING>"Direct messages"</h3>
-                    <div class="min-h-0 overflow-y-auto">
+                    // Focusable: a region that scrolls must be reachable by keyboard even when
+                    // it holds no link (an empty list under a crowded sidebar).
+                    <div class=format!("min-h-0 overflow-y-auto {FOCUS_RING}") tabindex="0" role="region" aria-label="Direct message list">
                         <ConversationList chat room keys=Signal::derive(move || chat.direct_conversations()) id="dm-list" />
                         // Only while the list is empty (CSS, no code).
                         <p class="hidden px-2 text-sm text-slate-600 peer-empty:block dark:text-slate-400">
@@ -91,7 +93,7 @@ fn RoomSection(chat: ChatClient, room: Signal<String>) -> impl IntoView {
                 prop:value=move || query.get()
                 on:input=move |ev| query.set(event_target_value(&ev))
             />
-            <div class="min-h-0 overflow-y-auto">
+            <div class=format!("min-h-0 overflow-y-auto {FOCUS_RING}") tabindex="0" role="region" aria-label="Room list">
                 <ConversationList chat room keys id="room-list" />
                 <p class="hidden px-2 text-sm text-slate-600 peer-empty:block dark:text-slate-400">
                     "No room matches"
