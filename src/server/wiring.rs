@@ -98,7 +98,7 @@ pub(super) async fn wire(
             drop(renames);
             let mut backend = single(config, messages, rooms)?;
             let (index, feeds) = searchable(&mut backend, config, feeds)?;
-            let chat = chat_on(&mut backend, config, metrics, guard).await?;
+            let chat = chat_on(&mut backend, config, metrics, guard, &index).await?;
             let builder = socket_io(config, &chat, &index);
             serve_on(builder, chat, backend, feeds, router).await
         }
@@ -106,7 +106,7 @@ pub(super) async fn wire(
             let senders = (messages, rooms, renames);
             let (mut backend, adapter) = clustered(url, config, metrics, senders).await?;
             let (index, feeds) = searchable(&mut backend, config, feeds)?;
-            let chat = chat_on(&mut backend, config, metrics, guard).await?;
+            let chat = chat_on(&mut backend, config, metrics, guard, &index).await?;
             let builder =
                 socket_io(config, &chat, &index).with_adapter::<FredAdapter<Emitter>>(adapter);
             serve_on(builder, chat, backend, feeds, router).await
@@ -116,7 +116,7 @@ pub(super) async fn wire(
 
 /// Puts the search index of `config` on the backend: the log wrapped so that what it purges
 /// or expires leaves the index too, the feed passing through the index on its way to the
-/// fan-out, the catch-up and the following of removed rooms started.
+/// fan-out, and the catch-up started (rooms removed elsewhere reach it through the chat).
 fn searchable(
     backend: &mut Backend,
     config: &Config,
@@ -128,7 +128,6 @@ fn searchable(
     let tasks = [
         tokio::spawn(index.clone().tee(feeds.messages, passed)),
         tokio::spawn(index.clone().catch_up(backend.log.clone())),
-        tokio::spawn(index.clone().follow_rooms(backend.directory.clone())),
     ];
     backend.tasks.extend(tasks);
     backend.log = Arc::new(IndexedLog::new(backend.log.clone(), index.clone()));
@@ -145,6 +144,7 @@ async fn chat_on(
     config: &Config,
     metrics: &Metrics,
     guard: &Guard,
+    index: &SearchIndex,
 ) -> Result<Chat, StoreError> {
     if config.chat.retention_days > 0.0 {
         // Once before serving, so nothing past retention is ever shown; then hourly.
@@ -157,6 +157,7 @@ async fn chat_on(
         directory: backend.directory.clone(),
         holds: backend.holds.clone(),
         ledger: backend.ledger.clone(),
+        search: index.clone(),
         roster: backend.roster.clone(),
         metrics: metrics.clone(),
         guard: guard.clone(),

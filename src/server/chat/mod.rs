@@ -54,6 +54,7 @@ use super::moderation::Moderation;
 use super::presence::Presence;
 use super::rate::RoomQuota;
 use super::roster::Roster;
+use super::search::SearchIndex;
 use super::store::{Directory, Ledger, MessageLog, NameHolds, StoreError};
 use crate::protocol::DEFAULT_ROOM;
 
@@ -74,6 +75,8 @@ struct Inner {
     rooms: RoomDirectory,
     /// Who moderates, who is muted or banned.
     moderation: Moderation,
+    /// This node's search index (it forgets rooms removed anywhere).
+    search: SearchIndex,
     /// How many rooms each person and address may still create.
     room_quota: RoomQuota,
     notices: Notices,
@@ -93,6 +96,7 @@ pub struct Parts {
     pub directory: Arc<dyn Directory>,
     pub holds: Arc<dyn NameHolds>,
     pub ledger: Arc<dyn Ledger>,
+    pub search: SearchIndex,
     pub roster: Arc<dyn Roster>,
     pub metrics: Metrics,
     pub guard: Guard,
@@ -111,6 +115,7 @@ impl Chat {
             presence: Mutex::new(Presence::default()),
             rooms,
             moderation,
+            search: parts.search,
             room_quota: RoomQuota::new(&parts.config),
             notices: Notices::default(),
             peer_sync: PeerSync::default(),

@@ -90,13 +90,11 @@ impl Chat {
                 }
                 Err(e) => tracing::warn!(error = %e, "moderation ledger not read"),
             }
-            match self.0.rooms.refresh().await {
-                Ok(removed) => {
-                    for room in removed {
-                        self.forget_room(&io, &room).await;
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "rooms not read"),
+            if let Err(e) = self.0.rooms.refresh().await {
+                tracing::warn!(error = %e, "rooms not read");
+            }
+            for room in self.0.rooms.take_gone() {
+                self.forget_room(&io, &room).await;
             }
         }
     }

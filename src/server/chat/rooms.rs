@@ -29,6 +29,9 @@ pub(super) struct RoomDirectory {
 struct Cache {
     known: BTreeSet<String>,
     read_at: Instant,
+    /// Rooms found gone from the directory (removed on another node) and not yet forgotten
+    /// here: whichever read found them, [`Chat::watch_moderation`] forgets them.
+    gone: BTreeSet<String>,
 }
 
 impl RoomDirectory {
@@ -38,6 +41,7 @@ impl RoomDirectory {
             cache: Mutex::new(Cache {
                 known: known.into_iter().collect(),
                 read_at: Instant::now(),
+                gone: BTreeSet::new(),
             }),
             directory,
         })
@@ -60,17 +64,25 @@ impl RoomDirectory {
         Ok(())
     }
 
-    /// Reads the directory again; the rooms that went since the last read (removed on
-    /// another node).
-    pub async fn refresh(&self) -> Result<Vec<String>, StoreError> {
+    /// Reads the directory again, noting the rooms that went since the last read (removed on
+    /// another node) for [`RoomDirectory::take_gone`].
+    pub async fn refresh(&self) -> Result<(), StoreError> {
         let fresh: BTreeSet<String> = super::with_default_room(self.directory.rooms().await?)
             .into_iter()
             .collect();
         let mut cache = lock(&self.cache);
-        let gone = cache.known.difference(&fresh).cloned().collect();
+        let gone: Vec<String> = cache.known.difference(&fresh).cloned().collect();
+        cache.gone.extend(gone);
         cache.known = fresh;
         cache.read_at = Instant::now();
-        Ok(gone)
+        Ok(())
+    }
+
+    /// The rooms found gone since the last call.
+    pub fn take_gone(&self) -> Vec<String> {
+        std::mem::take(&mut lock(&self.cache).gone)
+            .into_iter()
+            .collect()
     }
 
     /// Every room but `general`, as last read.
@@ -151,8 +163,12 @@ impl Chat {
         Ok(true)
     }
 
-    /// This node's connections leave a room that no longer exists.
+    /// This node's connections leave a room that no longer exists, and this node's search
+    /// index forgets its messages.
     pub(super) async fn forget_room<A: Adapter>(&self, io: &SocketIo<A>, room: &str) {
+        if let Err(e) = self.0.search.forget_room(room).await {
+            tracing::warn!(%room, error = %e, "search: removed room not forgotten");
+        }
         let mut left = false;
         for s in io.local().to(room.to_owned()).sockets() {
             s.leave(room.to_owned());

@@ -6,7 +6,7 @@
 //! | `mod.rs` | [`SearchIndex`], the handle: where the index lives, its writer thread, searching |
 //! | `index.rs` | the tables and the SQL: applying a message's state, forgetting, the query |
 //! | `query.rs` | what a person types, read into terms and an FTS5 expression |
-//! | `sync.rs` | keeping it true: the feed, catch-up at start, rooms removed anywhere |
+//! | `sync.rs` | keeping it true: the feed and catch-up at start (removed rooms: `Chat::forget_room`) |
 //! | `indexed.rs` | the log wrapper that forgets what the log purges or expires |
 //!
 //! One process keeps the index in its own tables of the chat's database (or in memory with

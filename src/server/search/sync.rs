@@ -13,13 +13,11 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
-use super::super::store::{Committed, Directory, MessageLog, StoreError};
+use super::super::store::{Committed, MessageLog, StoreError};
 use super::{Mark, Op, SearchIndex};
 
 /// Messages read from the log per request while catching up.
 const CATCH_UP_PAGE: usize = 500;
-/// How often the list of rooms is read for rooms removed elsewhere.
-const ROOMS_EVERY: Duration = super::super::moderation::REFRESH_EVERY;
 /// How long to wait before asking an unavailable log again at start.
 const RETRY_EVERY: Duration = Duration::from_secs(5);
 
@@ -131,31 +129,5 @@ impl SearchIndex {
         self.load(page)
             .await
             .map_err(super::super::store::unavailable)
-    }
-
-    /// Forgets the public rooms that leave the directory (removed by a moderator or expired,
-    /// on this node or another), reading it every [`ROOMS_EVERY`] (a server task).
-    pub async fn follow_rooms(self, directory: Arc<dyn Directory>) {
-        let mut known: Option<HashSet<String>> = None;
-        loop {
-            match directory.rooms().await {
-                Ok(rooms) => {
-                    let now: HashSet<String> = rooms.into_iter().collect();
-                    for gone in known.iter().flat_map(|before| before.difference(&now)) {
-                        match self.forget_room(gone).await {
-                            Ok(entries) => {
-                                tracing::debug!(room = %gone, entries, "search: room forgotten")
-                            }
-                            Err(e) => {
-                                tracing::warn!(room = %gone, error = %e, "search: room not forgotten")
-                            }
-                        }
-                    }
-                    known = Some(now);
-                }
-                Err(e) => tracing::debug!(error = %e, "search: rooms not read"),
-            }
-            tokio::time::sleep(ROOMS_EVERY).await;
-        }
     }
 }
