@@ -1,7 +1,7 @@
 //! A chat client over a real WebSocket, built on the crate's own protocol session, and ways
 //! to start the server: in this process on port 0, or as the real binary (to kill it).
 //! `nginx` puts Debian's nginx in front of nodes; `polling` is a long-polling client.
-#![allow(dead_code)] // each test binary uses part of this
+#![allow(dead_code)] // not every helper is used by a suite today
 
 pub mod nginx;
 pub mod polling;

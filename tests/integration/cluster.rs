@@ -3,12 +3,12 @@
 //! clients lose nothing acked, and chat across nodes comes back by itself after Redis
 //! restarts. Real redis-server and real server binaries; nothing mocked.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use support::{Client, Process, Redis, start_node, temp_dir, token};
+use crate::support::{Client, Process, Redis, start_node, temp_dir, token};
 
 /// Heartbeat TTL used here: short, so failover is quick to watch.
 const TTL_MS: u64 = 1_500;

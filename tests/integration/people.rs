@@ -2,11 +2,9 @@
 //! nodes, seen live by everyone, the tutorial's clients included) and `@mentions` resolved by
 //! the server.
 
-mod support;
-
+use crate::support::{Client, Redis, start_node, start_server, temp_dir, token};
 use chat::protocol::names::{color_for, color_of};
 use chat::protocol::{DEFAULT_ROOM, Edit, ErrorCode, Rename};
-use support::{Client, Redis, start_node, start_server, temp_dir, token};
 
 async fn rename(c: &mut Client, name: &str) -> Result<String, ErrorCode> {
     c.request(Rename { name: name.into() })

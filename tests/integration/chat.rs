@@ -1,14 +1,14 @@
 //! The real server on port 0, real WebSocket clients speaking our protocol module, as a
 //! browser would: names, peer lists, broadcasts, refusals, and the page itself.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::support::{Client, start_server};
 use chat::protocol::{ErrorCode, MAX_MESSAGE_CHARS};
-use support::{Client, start_server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -260,7 +260,7 @@ async fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> String 
 /// close in ONE body (`41\x1e1`). socketioxide then closes the socket twice, and when the
 /// second close ran first it emptied the socket's rooms before the disconnect handler read
 /// them: the person stayed listed for good (issue #19). In this process the race did not
-/// show (the old code passed this too); `tests/interop_python.rs`, with python-socketio
+/// show (the old code passed this too); `tests/integration/interop_python.rs`, with python-socketio
 /// itself, failed 33 rounds in 100 before the fix. This one pins the packet sequence.
 #[tokio::test]
 async fn a_polling_client_that_leaves_with_one_combined_packet_leaves_everyone_s_list() {

@@ -2,7 +2,7 @@
 //! honest lose nothing. Then a thousand connections drop at once, several times: presence
 //! converges to the truth and memory returns to where it was.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -10,9 +10,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::support::{Client, Process, temp_dir};
 use chat::server::{Config, Server};
 use futures::{SinkExt, StreamExt};
-use support::{Client, Process, temp_dir};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;

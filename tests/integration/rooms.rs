@@ -1,13 +1,13 @@
 //! Rooms and direct messages: each conversation its own history, presence and resync, and a
 //! direct conversation readable by its two people only.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use crate::support::{Client, start_server, token};
 use chat::protocol::{ErrorCode, LeaveRoom, dm_room};
-use support::{Client, start_server, token};
 
 /// Ann and Bob in room `alpha`, Cat in room `beta`; everyone in `general`.
 async fn two_rooms(addr: std::net::SocketAddr) -> (Client, Client, Client) {

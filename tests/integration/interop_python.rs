@@ -4,12 +4,10 @@
 //! draft is stored once, a bad payload is refused, and a polling client that disconnects
 //! leaves the other's member list.
 
-mod support;
-
 use std::path::Path;
 use std::time::Duration;
 
-use support::{Process, temp_dir};
+use crate::support::{Process, temp_dir};
 
 const ROUNDS: &str = "20";
 /// The script's own waits are 3 s per step; this only stops a hung interpreter.

@@ -3,12 +3,10 @@
 //! DM never, even by its exact words; on one process (memory, and SQLite across a restart)
 //! and across two nodes sharing Redis.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::{Client, Process, Redis, WAIT, start_node, start_server, temp_dir, token};
 use chat::protocol::{Delete, Edit, ErrorCode, Search, SearchResults};
-use support::{Client, Process, Redis, WAIT, start_node, start_server, temp_dir, token};
 
 fn query(text: &str) -> Search {
     Search {

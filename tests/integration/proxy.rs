@@ -10,14 +10,12 @@
 //! proxied client as 127.0.0.1. One nginx, one Redis and two nodes serve the whole file, so
 //! the steps run in order in one test.
 
-mod support;
-
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use support::nginx::{self, Nginx};
-use support::polling::Polling;
-use support::{Client, Process, Redis, TempDir, WAIT, http_get, start_node_with, temp_dir};
+use crate::support::nginx::{self, Nginx};
+use crate::support::polling::Polling;
+use crate::support::{Client, Process, Redis, TempDir, WAIT, http_get, start_node_with, temp_dir};
 
 /// `chat.max-connections-per-ip` on both nodes: small, so a test can reach it.
 const CAP: usize = 2;
@@ -82,7 +80,7 @@ impl Stack {
 
 #[test]
 fn readme_quotes_the_config_the_test_runs() {
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../README.md");
     assert!(
         readme.contains(&format!("```nginx\n{}```", nginx::CONFIG)),
         "README's \"Behind nginx\" section must quote deploy/nginx.conf exactly"

@@ -1,18 +1,16 @@
 //! A message's life after it is posted, on the real server over real WebSockets, on both
-//! single-process backends (memory and SQLite; several nodes on Redis: `tests/cluster.rs`):
+//! single-process backends (memory and SQLite; several nodes on Redis: `tests/integration/cluster.rs`):
 //! older pages back to the first message, edits, deletions, replies and reactions seen live
 //! by everyone, refused when they should be, and caught up by a client that was away.
 
-mod support;
-
 use std::net::SocketAddr;
 
+use crate::support::{Client, TempDir, start_server_with, temp_dir, token};
 use chat::protocol::{
     Delete, Edit, ErrorCode, NewMessage, Older, Page, React, SendMessage, dm_room,
 };
 use chat::server::config::Storage;
 use serde_json::json;
-use support::{Client, TempDir, start_server_with, temp_dir, token};
 
 /// A server on each single-process backend (the directory keeps the SQLite file alive).
 async fn servers(name: &str) -> Vec<(SocketAddr, Option<TempDir>)> {

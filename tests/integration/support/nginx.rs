@@ -12,7 +12,7 @@ use tokio::net::TcpStream;
 use super::{Process, TempDir, WAIT, temp_dir};
 
 /// The committed configuration, as README quotes it.
-pub const CONFIG: &str = include_str!("../../deploy/nginx.conf");
+pub const CONFIG: &str = include_str!("../../../deploy/nginx.conf");
 
 /// Where Debian puts the binary (`/usr/sbin` is not on every user's PATH).
 const DEBIAN_NGINX: &str = "/usr/sbin/nginx";
@@ -34,7 +34,7 @@ pub fn render(nodes: [SocketAddr; 2], listen: SocketAddr) -> String {
         assert_eq!(
             config.matches(example).count(),
             1,
-            "deploy/nginx.conf should have `{example}` once (tests/support/nginx.rs replaces it)"
+            "deploy/nginx.conf should have `{example}` once (tests/integration/support/nginx.rs replaces it)"
         );
         config = config.replace(example, &real);
     }

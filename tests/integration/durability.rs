@@ -1,12 +1,12 @@
 //! Never lose a message: stable identity, idempotent retries, gapless resync after a
 //! reconnect, history across restarts, and nothing acked lost when the server is killed.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use support::{Client, Process, start_server, temp_dir, token};
+use crate::support::{Client, Process, start_server, temp_dir, token};
 
 #[tokio::test]
 async fn the_same_token_keeps_its_name_and_two_tabs_are_one_person() {

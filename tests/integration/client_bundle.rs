@@ -3,13 +3,11 @@
 //! and compression, while every other `/socket.io/` request still reaches Socket.IO; and the
 //! CORS a page of an allowed origin needs to use them (long-polling, module scripts).
 
-mod support;
-
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use support::{http_get, start_server, start_server_with};
+use crate::support::{http_get, start_server, start_server_with};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -70,7 +68,8 @@ fn dist(name: &str) -> Vec<u8> {
 
 /// The version of socket.io-client package.json pins for the tests.
 fn pinned_version() -> String {
-    let package: serde_json::Value = serde_json::from_str(include_str!("../package.json")).unwrap();
+    let package: serde_json::Value =
+        serde_json::from_str(include_str!("../../package.json")).unwrap();
     package["devDependencies"]["socket.io-client"]
         .as_str()
         .expect("package.json pins socket.io-client")

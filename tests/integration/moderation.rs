@@ -3,19 +3,17 @@
 //! line while the server runs (one process and several nodes); rooms go when removed or left
 //! empty and unused.
 
-mod support;
-
 use std::process::Command;
 use std::time::Duration;
 
+use crate::support::{
+    Client, Process, Redis, WAIT, start_node, start_node_with, start_server_with, temp_dir, token,
+};
 use chat::protocol::{
     Action, Ban, DEFAULT_ROOM, Delete, ErrorCode, ListAudit, ListReports, Mute, RemoveRoom,
     ReportMessage, Unban, Unmute,
 };
 use chat::server::people::{public_id, user_key};
-use support::{
-    Client, Process, Redis, WAIT, start_node, start_node_with, start_server_with, temp_dir, token,
-};
 
 /// A person's public id, from their token (what the page shows them).
 fn id_of(token: &str) -> String {
