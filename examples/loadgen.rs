@@ -12,6 +12,12 @@
 //!         N clients connect at once; measures until every client's last `update-peers` lists
 //!         exactly the N names the server gave out.
 //!
+//!     loadgen members <urls> <clients> <list limit> <timeout seconds>
+//!         (ours only) N clients that keep member lists themselves (`roomPeers`,
+//!         `peerChanges`: one `room-peers`, then `peers-changed`) connect at once; measures
+//!         until every client's view of `general` counts N people and names the same
+//!         min(N, limit) of the ids the server gave out.
+//!
 //!     loadgen history <url> <messages> <pages>
 //!         (ours only) one client fills a fresh room with <messages> messages, then asks for
 //!         <pages> pages of older history (`older`, 50 each) before random ids, one at a time;
@@ -40,6 +46,7 @@ struct Totals {
 const USAGE: &str = "usage: loadgen broadcast <urls> <clients> <senders> <msgs/s> <seconds>
        loadgen idle <urls> <clients> <seconds>
        loadgen storm <urls> <clients> <timeout seconds>
+       loadgen members <urls> <clients> <list limit> <timeout seconds>
        loadgen history <url> <messages> <pages>";
 
 #[tokio::main(flavor = "current_thread")]
@@ -63,6 +70,7 @@ async fn main() {
         (Some("broadcast"), 7) => broadcast(&urls, parse(3), parse(4), parse(5), parse(6)).await,
         (Some("idle"), 5) => idle(&urls, parse(3), parse(4)).await,
         (Some("storm"), 5) => storm(&urls, parse(3), parse(4)).await,
+        (Some("members"), 6) => members(&urls, parse(3), parse(4), parse(5)).await,
         (Some("history"), 5) => history(&urls[0], parse(3), parse(4)).await,
         _ => {
             eprintln!("{USAGE}");
@@ -224,6 +232,180 @@ async fn storm(urls: &[String], clients: u64, timeout: u64) {
                 .collect();
             let correct = state.lists.iter().filter(|l| right.contains(l)).count() as u64;
             break (None, correct);
+        }
+    };
+    let ms = |v: Option<u128>| v.map_or("null".to_owned(), |v| v.to_string());
+    println!(
+        "{{\"clients\":{clients},\"connected_ms\":{},\"complete_ms\":{},\"correct_lists\":{correct},\"loadgen_cpu_ms\":{}}}",
+        ms(connected_ms),
+        ms(complete_ms),
+        own_cpu_ms()
+    );
+    std::process::exit(0);
+}
+
+/// What the members storm's clients hold: ids interned to numbers, and per client the set of
+/// listed ids (with an order-free hash of it) and the last total.
+#[derive(Default)]
+struct Members {
+    ids: std::collections::HashMap<String, u32>,
+    welcomed: Vec<bool>,
+    views: Vec<std::collections::HashSet<u32>>,
+    hashes: Vec<u64>,
+    totals: Vec<u64>,
+    connected: u64,
+}
+
+impl Members {
+    fn intern(&mut self, id: &str) -> u32 {
+        if let Some(n) = self.ids.get(id) {
+            return *n;
+        }
+        let n = self.ids.len() as u32;
+        self.ids.insert(id.to_owned(), n);
+        self.welcomed.push(false);
+        n
+    }
+
+    fn add(&mut self, client: usize, id: &str) {
+        let n = self.intern(id);
+        if self.views[client].insert(n) {
+            self.hashes[client] ^= bytes_hash(&n.to_le_bytes());
+        }
+    }
+
+    fn remove(&mut self, client: usize, id: &str) {
+        let n = self.intern(id);
+        if self.views[client].remove(&n) {
+            self.hashes[client] ^= bytes_hash(&n.to_le_bytes());
+        }
+    }
+
+    /// Applies one `room-peers` or `peers-changed` (of `general`) to a client's view.
+    fn apply(&mut self, client: usize, text: &[u8]) {
+        #[derive(serde::Deserialize)]
+        struct Peer {
+            id: String,
+        }
+        #[derive(serde::Deserialize)]
+        struct List {
+            room: String,
+            #[serde(default)]
+            peers: Vec<Peer>,
+            #[serde(default)]
+            joined: Vec<Peer>,
+            #[serde(default)]
+            left: Vec<String>,
+            total: u64,
+        }
+        let (whole, payload) = if let Some(p) = text.strip_prefix(b"42[\"room-peers\",") {
+            (true, p)
+        } else if let Some(p) = text.strip_prefix(b"42[\"peers-changed\",") {
+            (false, p)
+        } else {
+            return;
+        };
+        let payload = payload.strip_suffix(b"]").unwrap_or(payload);
+        let Ok(list) = serde_json::from_slice::<List>(payload) else {
+            return;
+        };
+        if list.room != "general" {
+            return;
+        }
+        if whole {
+            self.views[client].clear();
+            self.hashes[client] = 0;
+            for p in &list.peers {
+                self.add(client, &p.id);
+            }
+        } else {
+            for id in &list.left {
+                self.remove(client, id);
+            }
+            for p in &list.joined {
+                self.add(client, &p.id);
+            }
+        }
+        self.totals[client] = list.total;
+    }
+}
+
+/// All clients connect at once, keeping lists as our page does; done when every client's
+/// total is N and every view is the same set of min(N, limit) ids the server gave out.
+async fn members(urls: &[String], clients: u64, limit: u64, timeout: u64) {
+    let start = Instant::now();
+    let n = clients as usize;
+    let state = Arc::new(std::sync::Mutex::new(Members {
+        views: vec![Default::default(); n],
+        hashes: vec![0; n],
+        totals: vec![0; n],
+        ..Members::default()
+    }));
+    for i in 0..n {
+        let url = urls[i % urls.len()].clone();
+        let state = state.clone();
+        tokio::spawn(async move {
+            let connect = br#"40{"roomPeers":true,"peerChanges":true}"#;
+            let mut raw = match Raw::connect_with(&url, connect).await {
+                Ok(raw) => raw,
+                Err(e) => {
+                    eprintln!("a client could not connect: {e}");
+                    return;
+                }
+            };
+            state.lock().unwrap().connected += 1;
+            loop {
+                let mut pong = false;
+                while let Some(text) = raw.next_text() {
+                    if text.as_ref() == b"2" {
+                        pong = true;
+                    } else if let Some(p) = text.strip_prefix(b"42[\"welcome\",") {
+                        #[derive(serde::Deserialize)]
+                        struct Welcome {
+                            id: String,
+                        }
+                        let p = p.strip_suffix(b"]").unwrap_or(p);
+                        if let Ok(w) = serde_json::from_slice::<Welcome>(p) {
+                            let mut state = state.lock().unwrap();
+                            let id = state.intern(&w.id) as usize;
+                            state.welcomed[id] = true;
+                        }
+                    } else {
+                        state.lock().unwrap().apply(i, &text);
+                    }
+                }
+                if pong && raw.send(b"3").await.is_err() {
+                    return;
+                }
+                if !matches!(raw.read().await, Ok(true)) {
+                    return;
+                }
+            }
+        });
+    }
+    let want = clients.min(limit) as usize;
+    let mut connected_ms = None;
+    let deadline = start + Duration::from_secs(timeout);
+    let right = |state: &Members, i: usize| {
+        state.totals[i] == clients
+            && state.views[i].len() == want
+            && state.hashes[i] == state.hashes[0]
+    };
+    let (complete_ms, correct) = loop {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let state = state.lock().unwrap();
+        if state.connected == clients && connected_ms.is_none() {
+            connected_ms = Some(start.elapsed().as_millis());
+        }
+        let all_welcomed = state.welcomed.iter().filter(|w| **w).count() == n;
+        if all_welcomed && (0..n).all(|i| right(&state, i)) {
+            let known = state.views[0].iter().all(|id| state.welcomed[*id as usize]);
+            if known {
+                break (Some(start.elapsed().as_millis()), clients);
+            }
+        }
+        if Instant::now() > deadline {
+            break (None, (0..n).filter(|i| right(&state, *i)).count() as u64);
         }
     };
     let ms = |v: Option<u128>| v.map_or("null".to_owned(), |v| v.to_string());
@@ -448,6 +630,16 @@ struct Raw {
 
 impl Raw {
     async fn connect(url: &str) -> std::io::Result<Raw> {
+        let mut raw = Raw::connect_ws(url).await?;
+        // Engine.IO open, then join the main namespace.
+        raw.wait_for(b"0").await?;
+        raw.send(b"40").await?;
+        raw.wait_for(b"40").await?;
+        Ok(raw)
+    }
+
+    /// Opens the WebSocket (the Engine.IO open packet is the first frame to read).
+    async fn connect_ws(url: &str) -> std::io::Result<Raw> {
         use tokio::io::AsyncWriteExt;
         let rest = url.trim_start_matches("ws://");
         let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
@@ -474,9 +666,14 @@ impl Raw {
             return Err(std::io::Error::other("upgrade refused"));
         }
         let _ = raw.buf.split_to(end);
-        // Engine.IO open, then join the main namespace.
+        Ok(raw)
+    }
+
+    /// Like [`Raw::connect`], joining the namespace with a connect payload of ours.
+    async fn connect_with(url: &str, connect: &[u8]) -> std::io::Result<Raw> {
+        let mut raw = Raw::connect_ws(url).await?;
         raw.wait_for(b"0").await?;
-        raw.send(b"40").await?;
+        raw.send(connect).await?;
         raw.wait_for(b"40").await?;
         Ok(raw)
     }

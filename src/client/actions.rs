@@ -209,6 +209,7 @@ mod tests {
                     id: "cat-id".into(),
                     name: "green-cat".into(),
                 }],
+                total: 1,
             };
             chat.state.apply(ServerEvent::RoomPeers(peers), AT);
             assert_eq!(chat.name_of("general", ME).as_deref(), Some("red-fox"));

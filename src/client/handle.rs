@@ -167,6 +167,20 @@ impl ChatClient {
             .with(|p| p.get(room).cloned().unwrap_or_default())
     }
 
+    /// How many people are in a room I follow: its list's length, or more when the list names
+    /// only the first of them (tracked).
+    pub fn count_in(&self, room: &str) -> usize {
+        let listed = self
+            .state
+            .room_peers
+            .with(|p| p.get(room).map_or(0, Vec::len));
+        let total = self
+            .state
+            .room_totals
+            .with(|t| t.get(room).copied().unwrap_or(0));
+        listed.max(total)
+    }
+
     /// How a conversation is shown: `#room`, or the other person's display name.
     pub fn title(&self, room: &str) -> String {
         if is_direct_key(room) {

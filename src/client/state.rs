@@ -134,6 +134,8 @@ pub struct ChatState {
     pub(super) active: RwSignal<String>,
     /// Who is in each room I follow.
     pub(super) room_peers: RwSignal<HashMap<String, Vec<Peer>>>,
+    /// How many people are in each room I follow (its list may name only the first of them).
+    pub(super) room_totals: RwSignal<HashMap<String, usize>>,
     /// Messages that arrived in a conversation while it was not on screen.
     pub(super) unread: RwSignal<HashMap<String, u32>>,
     /// The other person's display name in each direct conversation.
@@ -193,6 +195,7 @@ impl ChatState {
             followed: RwSignal::new(vec![DEFAULT_ROOM.to_owned()]),
             active: RwSignal::new(DEFAULT_ROOM.to_owned()),
             room_peers: RwSignal::new(HashMap::new()),
+            room_totals: RwSignal::new(HashMap::new()),
             unread: RwSignal::new(HashMap::new()),
             dm_names: RwSignal::new(HashMap::new()),
             messages: RwSignal::new(Vec::new()),

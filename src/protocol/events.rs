@@ -172,6 +172,8 @@ events! {
         Reported(Report) = "reported",
         /// Someone chose a new display name.
         Renamed(PersonRenamed) = "renamed",
+        /// How a room's member list changed (to clients that keep the list themselves).
+        PeersChanged(PeersChanged) = "peers-changed",
     }
 }
 
@@ -270,7 +272,8 @@ mod tests {
                 "rooms-changed",
                 "standing",
                 "reported",
-                "renamed"
+                "renamed",
+                "peers-changed"
             ]
         );
     }

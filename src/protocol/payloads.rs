@@ -204,10 +204,86 @@ pub struct Peer {
     pub name: String,
 }
 
+/// Who is in a room: its whole member list, in the order people arrived, at most
+/// `chat.peer-list-limit` of them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomPeers {
     pub room: String,
     pub peers: Vec<Peer>,
+    /// Everyone in the room, also those beyond the list's limit.
+    #[serde(default)]
+    pub total: usize,
+}
+
+/// How a room's member list changed since the last `room-peers` or `peers-changed` this
+/// client received for it (only to clients that said `peerChanges`). Applied to that list it
+/// gives the new one: remove `left`, rename `renamed`, append `joined`. Applying one twice
+/// changes nothing more, and a client without a list for the room ignores it (its list comes
+/// as `room-peers`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeersChanged {
+    pub room: String,
+    /// Newly listed people, in the order they arrived.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub joined: Vec<Peer>,
+    /// Public ids of people no longer listed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left: Vec<String>,
+    /// Listed people whose name changed: their id and new name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub renamed: Vec<Peer>,
+    /// Everyone in the room, also those beyond the list's limit.
+    pub total: usize,
+}
+
+impl PeersChanged {
+    /// What turns member list `before` into `after` (both in arrival order).
+    pub fn between(room: &str, before: &[Peer], after: &[Peer], total: usize) -> Self {
+        let old: std::collections::HashMap<&str, &str> = before
+            .iter()
+            .map(|p| (p.id.as_str(), p.name.as_str()))
+            .collect();
+        let new: std::collections::HashSet<&str> = after.iter().map(|p| p.id.as_str()).collect();
+        let mut change = PeersChanged {
+            room: room.to_owned(),
+            total,
+            ..Self::default()
+        };
+        change.left = before
+            .iter()
+            .filter(|p| !new.contains(p.id.as_str()))
+            .map(|p| p.id.clone())
+            .collect();
+        for peer in after {
+            match old.get(peer.id.as_str()) {
+                None => change.joined.push(peer.clone()),
+                Some(name) if *name != peer.name => change.renamed.push(peer.clone()),
+                Some(_) => {}
+            }
+        }
+        change
+    }
+
+    /// Whether the list itself changed (not only the total).
+    pub fn lists_anything(&self) -> bool {
+        !(self.joined.is_empty() && self.left.is_empty() && self.renamed.is_empty())
+    }
+
+    /// Applies the change to a room's list (see the type's documentation).
+    pub fn apply_to(&self, peers: &mut Vec<Peer>) {
+        peers.retain(|p| !self.left.contains(&p.id));
+        for renamed in &self.renamed {
+            if let Some(peer) = peers.iter_mut().find(|p| p.id == renamed.id) {
+                peer.name.clone_from(&renamed.name);
+            }
+        }
+        for joined in &self.joined {
+            match peers.iter_mut().find(|p| p.id == joined.id) {
+                Some(peer) => peer.name.clone_from(&joined.name),
+                None => peers.push(joined.clone()),
+            }
+        }
+    }
 }
 
 /// "Send me what I missed in `room` after message `after`."
@@ -241,6 +317,10 @@ pub struct Auth {
     /// without it `update-peers` only. Member lists are the biggest thing a busy server sends.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub room_peers: bool,
+    /// With `room_peers`: this client keeps each room's list itself, from one `room-peers` when
+    /// it joins and `peers-changed` afterwards, instead of a whole list per change.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub peer_changes: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -438,4 +518,71 @@ pub enum ErrorCode {
     NameTaken,
     /// A name breaks the rules (length, characters).
     BadName,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn peer(id: &str, name: &str) -> Peer {
+        Peer {
+            id: id.into(),
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn a_change_says_who_joined_left_and_was_renamed() {
+        let before = [peer("a", "ann"), peer("b", "bob"), peer("c", "cat")];
+        let after = [peer("a", "Ann Lee"), peer("c", "cat"), peer("d", "dan")];
+        let change = PeersChanged::between("general", &before, &after, 7);
+        assert_eq!(
+            serde_json::to_value(&change).unwrap(),
+            serde_json::json!({
+                "room": "general",
+                "joined": [{"id": "d", "name": "dan"}],
+                "left": ["b"],
+                "renamed": [{"id": "a", "name": "Ann Lee"}],
+                "total": 7,
+            })
+        );
+        let same = PeersChanged::between("general", &after, &after, 8);
+        assert!(!same.lists_anything());
+        assert_eq!(
+            serde_json::to_value(&same).unwrap(),
+            serde_json::json!({"room": "general", "total": 8})
+        );
+    }
+
+    /// Lists of distinct ids (in arrival order) with names from a small set, so renames happen.
+    fn lists() -> impl Strategy<Value = Vec<Peer>> {
+        proptest::sample::subsequence((0..12).collect::<Vec<u8>>(), 0..12).prop_flat_map(|ids| {
+            let n = ids.len();
+            (Just(ids), proptest::collection::vec(0..3u8, n)).prop_map(|(ids, names)| {
+                ids.iter()
+                    .zip(names)
+                    .map(|(id, name)| peer(&format!("p{id}"), &format!("n{name}")))
+                    .collect()
+            })
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn applying_a_change_turns_the_old_list_into_the_new_one(before in lists(), after in lists()) {
+            let change = PeersChanged::between("r", &before, &after, after.len());
+            let mut held = before.clone();
+            change.apply_to(&mut held);
+            let by_id = |l: &[Peer]| {
+                let mut l = l.to_vec();
+                l.sort_by(|a, b| a.id.cmp(&b.id));
+                l
+            };
+            prop_assert_eq!(by_id(&held), by_id(&after));
+            // Applied twice (a resend to a slow reader), it changes nothing more.
+            change.apply_to(&mut held);
+            prop_assert_eq!(by_id(&held), by_id(&after));
+        }
+    }
 }

@@ -74,9 +74,11 @@ pub struct ChatSection {
     /// Shortest gap, in milliseconds, between two `update-peers` broadcasts to one room:
     /// changes in between are merged, so a join storm costs O(N) per interval, not O(N²).
     pub peer_update_interval_ms: u64,
-    /// Most people one member list names (`update-peers`, `room-peers`); 0 sends no member
-    /// lists at all. Every list is whole and goes to every member, so a room of N people costs
-    /// N lists of N names per change: lower it for very large rooms.
+    /// Most people one member list names (`update-peers`, `room-peers`, `peers-changed`: the
+    /// first to arrive; `total` counts everyone); 0 sends no member lists at all. Clients
+    /// that keep lists themselves get one list per room they join and then changes; the
+    /// tutorial's get the whole list per change, so a room of N costs N lists of up to this
+    /// many names each time.
     pub peer_list_limit: usize,
     /// Most recent messages kept in memory per room.
     pub history_len: usize,
@@ -159,7 +161,7 @@ impl Default for ChatSection {
             connect_timeout_ms: 10_000,
             max_buffer_size: 256,
             peer_update_interval_ms: 50,
-            peer_list_limit: 10_000,
+            peer_list_limit: 500,
             history_len: 200,
             history_on_connect: 50,
             storage: Storage::Sqlite,

@@ -20,13 +20,14 @@ use super::peers::{PeerList, PeersToggle, members_of};
 use super::switcher::{self, Switcher};
 use super::unread::open_conversation;
 use crate::client::{ChatClient, Status};
-use crate::protocol::{DEFAULT_ROOM, Peer, is_direct_key};
+use crate::protocol::{DEFAULT_ROOM, is_direct_key};
 
 #[component]
 pub fn ChatPage(#[prop(into)] room: Signal<String>) -> impl IntoView {
     let chat = expect_context::<ChatClient>();
     let unread_from = open_conversation(chat, room);
     let peers = members_of(chat, room);
+    let online = Signal::derive(move || chat.count_in(&room.get()));
     let drawers = Drawers::new();
     let switcher = NodeRef::<Dialog>::new();
     let panel = NodeRef::<Dialog>::new();
@@ -53,14 +54,14 @@ pub fn ChatPage(#[prop(into)] room: Signal<String>) -> impl IntoView {
                 class="flex min-h-0 min-w-0 flex-col bg-white dark:bg-slate-900"
             >
                 <BanNotice chat />
-                <ConversationHeader chat room peers drawers intent />
+                <ConversationHeader chat room online drawers intent />
                 <MessageBox chat room unread_from intent />
                 <div class="shrink-0 px-2 pb-2 sm:px-4 sm:pb-3">
                     <TypingLine chat room />
                     <Composer chat room intent />
                 </div>
             </main>
-            <PeerList chat peers drawers />
+            <PeerList chat peers online drawers />
             <Backdrop drawers />
             <Switcher chat room dialog=switcher />
             <ActDialog chat intent />
@@ -186,12 +187,12 @@ fn AppBar(
 fn ConversationHeader(
     chat: ChatClient,
     room: Signal<String>,
-    peers: Memo<Vec<Peer>>,
+    online: Signal<usize>,
     drawers: Drawers,
     intent: Intent,
 ) -> impl IntoView {
     let title = move || chat.title(&room.get());
-    let count = move || format!("{} online", peers.with(Vec::len));
+    let count = move || format!("{} online", online.get());
     view! {
         <div class="flex h-14 shrink-0 items-center gap-2 border-b border-slate-200 px-3 sm:px-4 dark:border-slate-800">
             <div class="min-w-0 flex-1">
@@ -204,7 +205,7 @@ fn ConversationHeader(
             </div>
             <RemoveRoomButton chat room intent />
             <LeaveButton chat room />
-            <PeersToggle peers drawers />
+            <PeersToggle online drawers />
         </div>
     }
 }

@@ -23,8 +23,15 @@ pub fn members_of(chat: ChatClient, room: Signal<String>) -> Memo<Vec<Peer>> {
 }
 
 #[component]
-pub fn PeerList(chat: ChatClient, peers: Memo<Vec<Peer>>, drawers: Drawers) -> impl IntoView {
+pub fn PeerList(
+    chat: ChatClient,
+    peers: Memo<Vec<Peer>>,
+    online: Signal<usize>,
+    drawers: Drawers,
+) -> impl IntoView {
     let side = Side::Members;
+    // A big room's list names its first people only; the rest are counted.
+    let unlisted = move || online.get().saturating_sub(peers.with(Vec::len));
     view! {
         <aside
             id=side.panel_id()
@@ -37,7 +44,7 @@ pub fn PeerList(chat: ChatClient, peers: Memo<Vec<Peer>>, drawers: Drawers) -> i
                 <h3 id="peers-heading" class="font-semibold">
                     "Who's online: "
                     <span class="peer-count font-normal text-slate-600 dark:text-slate-400">
-                        {move || peers.with(Vec::len)}
+                        {move || online.get()}
                     </span>
                 </h3>
                 <DrawerClose drawers side label="Close who's online" />
@@ -47,6 +54,12 @@ pub fn PeerList(chat: ChatClient, peers: Memo<Vec<Peer>>, drawers: Drawers) -> i
                     <PeerItem chat=chat peer=peer />
                 </For>
             </ul>
+            <p
+                class="peers-more shrink-0 px-4 pb-3 text-sm text-slate-600 dark:text-slate-400"
+                hidden=move || unlisted() == 0
+            >
+                {move || format!("and {} more", unlisted())}
+            </p>
         </aside>
     }
 }
@@ -54,8 +67,8 @@ pub fn PeerList(chat: ChatClient, peers: Memo<Vec<Peer>>, drawers: Drawers) -> i
 /// On phones, in the conversation's header: the count of people online, opening the list.
 /// A heading around a button, so the list keeps its "Who's online:" heading where it shows.
 #[component]
-pub fn PeersToggle(peers: Memo<Vec<Peer>>, drawers: Drawers) -> impl IntoView {
-    let count = Signal::derive(move || peers.with(Vec::len));
+pub fn PeersToggle(online: Signal<usize>, drawers: Drawers) -> impl IntoView {
+    let count = online;
     view! {
         <h2 class="shrink-0 lg:hidden">
             <DrawerToggle drawers side=Side::Members count />

@@ -223,6 +223,69 @@ async fn each_client_gets_the_member_list_it_reads_and_only_that() {
     assert!(tutorial.update_peers_seen > 0);
 }
 
+/// Our client (and the test client, which does what it does) gets a room's whole list once,
+/// when it joins, and then only what changed; a client that asked for whole lists still gets
+/// one per change, and both end with the same list.
+#[tokio::test]
+async fn our_client_gets_the_list_once_then_only_what_changed() {
+    let addr = start_server().await;
+    let mut ann = Client::connect(addr).await;
+    let mut whole = Client::connect_whole_lists(addr).await;
+    let mut bob = Client::connect(addr).await;
+    let mut names: BTreeSet<String> = [&ann, &whole, &bob]
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
+    for client in [&mut ann, &mut whole, &mut bob] {
+        client.until(|c| c.peer_set() == names).await;
+    }
+    bob.close().await;
+    names.remove(&bob.name);
+    for client in [&mut ann, &mut whole] {
+        client
+            .until(|c| c.peer_set() == names && c.room_totals.get("general") == Some(&2))
+            .await;
+    }
+    assert_eq!(ann.whole_lists_seen, 1, "only general's, when ann came");
+    assert!(ann.peer_changes_seen >= 2, "bob came, bob went");
+    assert!(whole.whole_lists_seen >= 2);
+    assert_eq!(whole.peer_changes_seen, 0);
+    // A room joined later: its whole list once, then changes.
+    ann.join("plans").await.unwrap();
+    let mut cat = Client::connect(addr).await;
+    cat.join("plans").await.unwrap();
+    let both: BTreeSet<String> = [ann.name.clone(), cat.name.clone()].into();
+    ann.until(|c| c.names_in("plans") == both).await;
+    cat.until(|c| c.names_in("plans") == both).await;
+    assert_eq!(ann.whole_lists_seen, 2);
+}
+
+/// A room bigger than `peer-list-limit`: every list names its first people and the total
+/// counts everyone; when someone listed leaves, the next person moves into the list.
+#[tokio::test]
+async fn a_big_room_lists_its_first_people_and_counts_everyone() {
+    let addr = support::start_server_with(|c| c.chat.peer_list_limit = 2).await;
+    let mut ann = Client::connect(addr).await;
+    let mut bob = Client::connect(addr).await;
+    let mut cat = Client::connect(addr).await;
+    let mut tutorial = Client::connect_tutorial(addr).await;
+    let first: BTreeSet<String> = [ann.name.clone(), bob.name.clone()].into();
+    for client in [&mut ann, &mut bob, &mut cat] {
+        client
+            .until(|c| c.peer_set() == first && c.room_totals.get("general") == Some(&4))
+            .await;
+    }
+    tutorial.until(|c| c.peer_set() == first).await;
+    ann.close().await;
+    let next: BTreeSet<String> = [bob.name.clone(), cat.name.clone()].into();
+    for client in [&mut bob, &mut cat] {
+        client
+            .until(|c| c.peer_set() == next && c.room_totals.get("general") == Some(&3))
+            .await;
+    }
+    tutorial.until(|c| c.peer_set() == next).await;
+}
+
 #[test]
 fn a_bad_configuration_is_one_clear_line_not_a_panic() {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_chat"))

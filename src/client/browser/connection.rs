@@ -109,6 +109,7 @@ impl Connection {
         let mut auth = Auth {
             token: Some(self.token.clone()),
             room_peers: true,
+            peer_changes: true,
             ..Auth::default()
         };
         if let Some(position) = self.state.position(DEFAULT_ROOM) {

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use super::{ChatState, Effect, Env, MAX_NOTICES, Timer};
-use crate::protocol::{ErrorCode, Peer, ServerEvent, TYPING_SHOWN_MS, Typing};
+use crate::protocol::{ErrorCode, Peer, PeersChanged, ServerEvent, TYPING_SHOWN_MS, Typing};
 
 impl ChatState {
     /// Applies one event from the server.
@@ -24,10 +24,12 @@ impl ChatState {
             ServerEvent::UpdatePeers(_) => {}
             ServerEvent::RoomPeers(peers) => {
                 self.learn_names(&peers.peers);
+                self.set_total(&peers.room, peers.total);
                 self.room_peers.update(|all| {
                     all.insert(peers.room, peers.peers);
                 })
             }
+            ServerEvent::PeersChanged(change) => self.on_peers_changed(change),
             ServerEvent::Rooms(list) => self.rooms.set(list.rooms),
             ServerEvent::RoomsChanged(changed) => return self.on_rooms_changed(changed),
             ServerEvent::Standing(standing) => return self.on_standing(standing, env),
@@ -51,6 +53,38 @@ impl ChatState {
         Vec::new()
     }
 
+    /// A change to a room's list, applied to the list this client holds (none yet: the whole
+    /// list is on its way, and replaces whatever this would have made).
+    fn on_peers_changed(&self, change: PeersChanged) {
+        if !self
+            .room_peers
+            .with_untracked(|all| all.contains_key(&change.room))
+        {
+            return;
+        }
+        self.learn_names(&change.joined);
+        self.learn_names(&change.renamed);
+        self.set_total(&change.room, change.total);
+        if change.lists_anything() {
+            self.room_peers.update(|all| {
+                if let Some(peers) = all.get_mut(&change.room) {
+                    change.apply_to(peers);
+                }
+            });
+        }
+    }
+
+    fn set_total(&self, room: &str, total: usize) {
+        if self
+            .room_totals
+            .with_untracked(|t| t.get(room) != Some(&total))
+        {
+            self.room_totals.update(|t| {
+                t.insert(room.to_owned(), total);
+            });
+        }
+    }
+
     fn on_typing(&self, typing: Typing, env: Env) -> Vec<Effect> {
         if self.is_me(&typing.id) {
             return Vec::new();
@@ -70,7 +104,8 @@ mod tests {
     use super::super::fixtures::*;
     use super::*;
     use crate::protocol::{
-        ChatError, ErrorCode, NameGenerated, Notice, NoticeKind, RoomList, RoomPeers, UpdatePeers,
+        ChatError, ErrorCode, NameGenerated, Notice, NoticeKind, PeersChanged, RoomList, RoomPeers,
+        UpdatePeers,
     };
 
     #[test]
@@ -109,6 +144,7 @@ mod tests {
             let list = |room: &str, peers| {
                 ServerEvent::RoomPeers(RoomPeers {
                     room: room.into(),
+                    total: Vec::len(&peers),
                     peers,
                 })
             };
@@ -125,6 +161,46 @@ mod tests {
                 "blue-ann left general"
             );
             assert_eq!(all["rust"], [peer(ANN, "blue-ann")]);
+        });
+    }
+
+    #[test]
+    fn peers_changed_keeps_the_list_it_was_given_and_the_count() {
+        Owner::new().with(|| {
+            let state = welcomed();
+            let peer = |id: &str, name: &str| Peer {
+                id: id.into(),
+                name: name.into(),
+            };
+            let change = |joined, left, renamed, total| {
+                ServerEvent::PeersChanged(PeersChanged {
+                    room: "general".into(),
+                    joined,
+                    left,
+                    renamed,
+                    total,
+                })
+            };
+            // No list for the room yet: its whole list is on the way; nothing to change.
+            state.apply(change(vec![peer(ANN, "blue-ann")], vec![], vec![], 1), AT);
+            assert!(state.room_peers.get_untracked().is_empty());
+
+            state.apply(
+                ServerEvent::RoomPeers(RoomPeers {
+                    room: "general".into(),
+                    peers: vec![peer(ME, "red-fox")],
+                    total: 1,
+                }),
+                AT,
+            );
+            state.apply(change(vec![peer(ANN, "blue-ann")], vec![], vec![], 2), AT);
+            state.apply(change(vec![], vec![], vec![peer(ANN, "Ann Lee")], 2), AT);
+            let general = |s: &ChatState| s.room_peers.get_untracked()["general"].clone();
+            assert_eq!(general(&state), [peer(ME, "red-fox"), peer(ANN, "Ann Lee")]);
+            // The list names the first people only; the count says how many there are.
+            state.apply(change(vec![], vec![ME.into()], vec![], 40), AT);
+            assert_eq!(general(&state), [peer(ANN, "Ann Lee")]);
+            assert_eq!(state.room_totals.get_untracked()["general"], 40);
         });
     }
 

@@ -173,6 +173,7 @@ mod tests {
                     name: (*name).into(),
                 })
                 .collect(),
+            total: list.len(),
         })
     }
 

@@ -16,7 +16,7 @@ use super::handlers::{self, enter};
 use super::identity::{Member, anonymous_user_key, public_id, user_key};
 use super::lifecycle;
 use super::moderation::{self, MODERATORS_ROOM};
-use super::peer_sync::{READS_NAMES, READS_ROOM_PEERS};
+use super::peer_sync::{READS_CHANGES, READS_NAMES, READS_ROOM_PEERS};
 use super::reply::Limit;
 use super::{Chat, user_room};
 use crate::protocol::{
@@ -117,6 +117,7 @@ async fn identify<A: Adapter>(
             name: name.into(),
             anonymous: true,
             room_peers: auth.room_peers,
+            peer_changes: auth.room_peers && auth.peer_changes,
             ip,
         });
     };
@@ -129,6 +130,7 @@ async fn identify<A: Adapter>(
         name: name.into(),
         anonymous: false,
         room_peers: auth.room_peers,
+        peer_changes: auth.room_peers && auth.peer_changes,
         ip,
     })
 }
@@ -170,10 +172,10 @@ pub(super) async fn on_connect<A: Adapter>(
     State(chat): State<Chat>,
     Extension(member): Extension<Member>,
 ) {
-    let reads = if member.room_peers {
-        READS_ROOM_PEERS
-    } else {
-        READS_NAMES
+    let reads = match (member.room_peers, member.peer_changes) {
+        (true, true) => READS_CHANGES,
+        (true, false) => READS_ROOM_PEERS,
+        (false, _) => READS_NAMES,
     };
     s.join([
         DEFAULT_ROOM.to_owned(),

@@ -36,13 +36,11 @@ pub(super) async fn enter<A: Adapter>(chat: &Chat, s: &SocketRef<A>, member: &Me
         }
         return;
     }
-    if !arrived {
-        // Another tab of someone already listed: only this tab needs the list.
-        chat.send_peers_to(s, member, room).await;
-        return;
+    chat.list_for_newcomer(room, member, s.id, arrived);
+    if arrived {
+        chat.touch(room);
+        chat.arrived(room, member);
     }
-    chat.touch(room);
-    chat.arrived(room, member);
 }
 
 pub(super) async fn on_join<A: Adapter>(

@@ -33,6 +33,9 @@ pub(super) struct Member {
     pub anonymous: bool,
     /// Reads `room-peers` instead of the tutorial's `update-peers` (see `Auth::room_peers`).
     pub room_peers: bool,
+    /// Keeps member lists itself: one `room-peers` per room, then `peers-changed` (see
+    /// `Auth::peer_changes`).
+    pub peer_changes: bool,
     /// Where it connected from, for the per-IP connection count.
     pub ip: Option<IpAddr>,
 }

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use chat::client::session::{Action, Cursor, Session};
 use chat::protocol::{
-    Auth, ChatError, ClientEvent, DEFAULT_ROOM, Draft, JoinRoom, NewMessage, Request, RoomDone,
-    SendMessage, ServerEvent, Stored,
+    Auth, ChatError, ClientEvent, DEFAULT_ROOM, Draft, JoinRoom, NewMessage, Peer, Request,
+    RoomDone, SendMessage, ServerEvent, Stored,
 };
 use chat::server::{Config, Server};
 use futures::{SinkExt, StreamExt};
@@ -223,8 +223,14 @@ pub struct Client {
     /// My public id, from `welcome`.
     pub id: String,
     pub peers: Vec<String>,
-    /// `room-peers` by room: (id, name) pairs.
+    /// Member lists by room, (id, name) pairs: from `room-peers`, kept up to date by
+    /// `peers-changed` as our browser client does.
     pub room_peers: BTreeMap<String, Vec<(String, String)>>,
+    /// Per room, everyone in it (`total` of the last `room-peers` or `peers-changed`).
+    pub room_totals: BTreeMap<String, usize>,
+    /// How many whole `room-peers` lists and how many `peers-changed` arrived.
+    pub whole_lists_seen: usize,
+    pub peer_changes_seen: usize,
     pub rooms: Vec<String>,
     /// Live `newMessage` events, in arrival order.
     pub messages: Vec<NewMessage>,
@@ -299,8 +305,23 @@ impl Client {
     fn auth() -> Auth {
         Auth {
             room_peers: true,
+            peer_changes: true,
             ..Auth::default()
         }
+    }
+
+    /// Connects anonymously as a client that reads whole `room-peers` lists on every change
+    /// (`roomPeers` without `peerChanges`, as bots written before `peers-changed` do).
+    pub async fn connect_whole_lists(addr: SocketAddr) -> Client {
+        let auth = Auth {
+            room_peers: true,
+            ..Auth::default()
+        };
+        let mut client = Client::open(addr, None, auth).await;
+        client
+            .until(|c| !c.name.is_empty() && !c.id.is_empty())
+            .await;
+        client
     }
 
     /// Drops the connection, as a network failure would.
@@ -359,6 +380,9 @@ impl Client {
             id: String::new(),
             peers: Vec::new(),
             room_peers: BTreeMap::new(),
+            room_totals: BTreeMap::new(),
+            whole_lists_seen: 0,
+            peer_changes_seen: 0,
             rooms: Vec::new(),
             messages: Vec::new(),
             history: Vec::new(),
@@ -388,8 +412,11 @@ impl Client {
     pub async fn reconnect(&mut self, addr: SocketAddr) {
         let mut auth = Auth {
             room_peers: !self.tutorial,
+            peer_changes: !self.tutorial,
             ..Auth::default()
         };
+        // A new connection gets every list afresh.
+        self.room_peers.clear();
         auth.last_seen
             .insert(DEFAULT_ROOM.into(), self.last_contiguous());
         auth.changes = self.changes.clone();
@@ -500,11 +527,25 @@ impl Client {
             Action::Event(ServerEvent::Reported(r)) => self.reports.push(r),
             Action::Event(ServerEvent::Renamed(r)) => self.renames.push(r),
             Action::Event(ServerEvent::RoomPeers(p)) => {
-                if p.room == DEFAULT_ROOM {
-                    self.peers = p.peers.iter().map(|p| p.name.clone()).collect();
-                }
-                let peers = p.peers.into_iter().map(|p| (p.id, p.name)).collect();
-                self.room_peers.insert(p.room, peers);
+                self.whole_lists_seen += 1;
+                self.room_totals.insert(p.room.clone(), p.total);
+                self.set_room_peers(p.room, p.peers);
+            }
+            Action::Event(ServerEvent::PeersChanged(change)) => {
+                self.peer_changes_seen += 1;
+                let Some(listed) = self.room_peers.get(&change.room) else {
+                    return; // no list for that room yet: its `room-peers` is on the way
+                };
+                let mut peers: Vec<Peer> = listed
+                    .iter()
+                    .map(|(id, name)| Peer {
+                        id: id.clone(),
+                        name: name.clone(),
+                    })
+                    .collect();
+                change.apply_to(&mut peers);
+                self.room_totals.insert(change.room.clone(), change.total);
+                self.set_room_peers(change.room, peers);
             }
             Action::Event(ServerEvent::ChatError(e)) => self.errors.push(e),
             Action::Acked { ack, result } => self.acks.push((ack, result)),
@@ -515,6 +556,14 @@ impl Client {
             }
             Action::Closed => self.closed = true,
         }
+    }
+
+    fn set_room_peers(&mut self, room: String, peers: Vec<Peer>) {
+        if room == DEFAULT_ROOM {
+            self.peers = peers.iter().map(|p| p.name.clone()).collect();
+        }
+        let peers = peers.into_iter().map(|p| (p.id, p.name)).collect();
+        self.room_peers.insert(room, peers);
     }
 
     fn saw_change(&mut self, m: &NewMessage) {
