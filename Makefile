@@ -26,6 +26,8 @@ lint:
 
 unit:
 	cargo test --features ssr
+	# The vendored tungstenite (see README, "A patched dependency") with its own tests.
+	cargo test --manifest-path vendor/tungstenite/Cargo.toml --lib --target-dir target/vendor
 
 # The browser tests run against the release build, the one `make run` serves. Playwright
 # finds it by itself (the binary whose hash.txt matches the site), as it does after a debug

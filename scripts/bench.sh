@@ -124,11 +124,27 @@ for server in ours node; do
   done
   stop $pid
   # Fresh processes for memory and the storm: nothing left from the runs above.
-  # Idle memory is about the connections, so member lists are off on both sides (Node:
-  # NO_PEERS=1; ours: CHAT_PEER_LIST_LIMIT=0).
-  if [ $server = ours ]; then OURS_EXTRA=(CHAT_PEER_LIST_LIMIT=0); start_ours; OURS_EXTRA=(); else start_node 1; fi
-  idle $server $url 10000 $pid
-  stop $pid
+  # Idle memory: ours in its default configuration (member lists on) and with lists off;
+  # Node with NO_PEERS=1 (with presence on, 10 000 connections take it O(N²) time: the
+  # 2 000-client storm below already takes it half a minute).
+  if [ $server = ours ]; then
+    start_ours
+    idle ours $url 10000 $pid
+    stop $pid
+    OURS_EXTRA=(CHAT_PEER_LIST_LIMIT=0); start_ours; OURS_EXTRA=()
+    idle ours-lists-off $url 10000 $pid
+    stop $pid
+    # 10 000 of our own clients (lists kept from changes) at once.
+    start_ours
+    before=$(cpu_ms $pid)
+    out=$(taskset -c 1 "$LOADGEN" members "$url" 10000 500 60)
+    record ours members "${out%\}},\"server_cpu_ms\":$(($(cpu_ms $pid) - before)),\"server_rss_kib\":$(rss_kib $pid)}"
+    stop $pid
+  else
+    start_node 1
+    idle node $url 10000 $pid
+    stop $pid
+  fi
   if [ $server = ours ]; then start_ours; else start_node 0; fi
   storm $server $url 2000 $pid
   stop $pid
